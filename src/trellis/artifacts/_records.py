@@ -1,0 +1,30 @@
+"""Values the artifact store hands back: what was written, where, with which hash."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArtifact:
+    """One value written to the artifact store (created on the worker side).
+
+    It becomes an artifact version only when the driver commits its metadata row.
+
+    Attributes:
+        uri: Full URL or local path of the artifact's folder.
+        materializer: Import path ``"module:QualName"`` of the materializer class.
+        data_type: Import path ``"module:QualName"`` of the saved value's type.
+        content_hash: ``sha256`` hex digest of the materialized content.
+        size: Total size of the artifact's files in bytes.
+        metadata: JSON-able values the materializer extracted (shape, rows, ...).
+    """
+
+    uri: str
+    materializer: str
+    data_type: str
+    content_hash: str
+    size: int
+    metadata: Mapping[str, Any] = field(default_factory=dict)

@@ -1,0 +1,3 @@
+from trellis.cli import run
+
+run()

@@ -1,0 +1,158 @@
+"""The ``trellis`` command. The only place that prints errors and picks exit codes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from trellis.cli._output import print_fields, print_table
+from trellis.exceptions import TrellisError
+
+if TYPE_CHECKING:
+    from trellis.client import Client
+
+
+def _client() -> Client:
+    from trellis.client import Client
+
+    return Client()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="trellis", prog_name="trellis")
+def cli() -> None:
+    """trellis: machine-learning pipelines as plain Python functions."""
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path), default=".")
+def init(folder: Path) -> None:
+    """Create a .trellis/ folder in FOLDER (default: here) for this project's runs."""
+    from trellis.config import init_project
+
+    home, created = init_project(folder.absolute())
+    verb = "Created" if created else "Already initialized:"
+    click.echo(f"{verb} {home}")
+    click.echo("Runs started below this folder are recorded in its trellis.db and artifacts/.")
+    click.echo(f"Edit {home / 'config.toml'} to use PostgreSQL or object storage.")
+
+
+@cli.group()
+def runs() -> None:
+    """List and inspect pipeline runs."""
+
+
+@runs.command("list")
+@click.option("--pipeline", "-p", "pipeline_name", help="Only runs of this pipeline.")
+@click.option("--status", "-s", help="Only runs with this status (completed, failed, ...).")
+@click.option("--limit", "-n", default=20, show_default=True, help="Number of runs shown.")
+@click.option("--offset", default=0, show_default=True, help="Skip this many newest runs.")
+def runs_list(pipeline_name: str | None, status: str | None, limit: int, offset: int) -> None:
+    """List runs, newest first."""
+    from trellis.metadata import ExecutionStatus
+
+    if status is not None:
+        try:
+            ExecutionStatus(status)
+        except ValueError:
+            choices = ", ".join(s.value for s in ExecutionStatus)
+            raise click.BadParameter(
+                f"{status!r}; choose one of {choices}", param_hint="--status"
+            ) from None
+    page = _client().list_pipeline_runs(
+        pipeline_name=pipeline_name, status=status, limit=limit, offset=offset
+    )
+    rows = [
+        (run.id, run.name, run.pipeline_name, run.status, run.start_time, run.duration)
+        for run in page.items
+    ]
+    title = f"Runs {offset + 1}-{offset + len(rows)} of {page.total}" if rows else "No runs yet"
+    print_table(title, ["id", "name", "pipeline", "status", "started", "duration"], rows)
+
+
+@runs.command("show")
+@click.argument("run")
+def runs_show(run: str) -> None:
+    """Show RUN (a run name or id): its status and steps with their durations."""
+    view = _client().get_pipeline_run(run)
+    print_fields(
+        f"Run {view.name}",
+        [
+            ("id", view.id),
+            ("pipeline", view.pipeline_name),
+            ("status", view.status),
+            ("started", view.start_time),
+            ("duration", view.duration),
+            ("parameters", view.parameters or "-"),
+            ("error", view.error),
+        ],
+    )
+    rows = []
+    for step in view.steps.values():
+        outputs = ", ".join(f"{a.name}:v{a.version}" for a in step.outputs.values())
+        rows.append((step.name, step.status, step.start_time, step.duration, outputs or "-"))
+    print_table("Steps", ["step", "status", "started", "duration", "outputs"], rows)
+
+
+@cli.group()
+def artifacts() -> None:
+    """List artifacts and their versions."""
+
+
+@artifacts.command("list")
+@click.option("--name", "name_contains", help="Only artifacts whose name contains this text.")
+@click.option("--limit", "-n", default=50, show_default=True)
+@click.option("--offset", default=0, show_default=True)
+def artifacts_list(name_contains: str | None, limit: int, offset: int) -> None:
+    """List artifact names with their latest version."""
+    page = _client().list_artifacts(name_contains=name_contains, limit=limit, offset=offset)
+    rows = [(a.name, a.latest_version, a.created_at) for a in page.items]
+    title = f"Artifacts ({page.total})" if rows else "No artifacts yet"
+    print_table(title, ["name", "latest version", "created"], rows)
+
+
+@artifacts.command("versions")
+@click.argument("name")
+@click.option("--limit", "-n", default=50, show_default=True)
+@click.option("--offset", default=0, show_default=True)
+def artifacts_versions(name: str, limit: int, offset: int) -> None:
+    """List the versions of artifact NAME, newest first."""
+    page = _client().list_artifact_versions(name, limit=limit, offset=offset)
+    if not page.items:
+        from trellis.exceptions import NotFoundError
+
+        raise NotFoundError(
+            f"No artifact named {name!r}. List artifacts with `trellis artifacts list`."
+        )
+    rows = [
+        (v.version, v.id, v.data_type.rsplit(":", 1)[-1], v.size, v.content_hash[:12], v.created)
+        for v in page.items
+    ]
+    print_table(
+        f"Versions of {name} ({page.total})",
+        ["version", "id", "type", "bytes", "content hash", "created"],
+        rows,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the CLI, render trellis errors in one place, return the exit code."""
+    try:
+        cli.main(args=argv, prog_name="trellis", standalone_mode=False)
+    except TrellisError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""``Client``: query pipelines, runs and artifacts of the configured stores."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from trellis.artifacts import ArtifactStore, open_artifact_store
+from trellis.client._stores import open_metadata_store
+from trellis.client._views import ArtifactVersionView, PipelineRunView, PipelineView
+from trellis.config import Settings, resolve_settings
+from trellis.metadata import ArtifactRecord, ExecutionStatus, MetadataStore, Page
+
+
+class Client:
+    """Read access to what trellis recorded.
+
+    Args:
+        settings: Where the stores are; default: resolved from the environment
+            (``TRELLIS_HOME``, ``.trellis/``, ...).
+
+    Example:
+        >>> client = Client()                                    # doctest: +SKIP
+        >>> client.get_pipeline("training").last_run.status      # doctest: +SKIP
+        <ExecutionStatus.COMPLETED: 'completed'>
+    """
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or resolve_settings()
+        self._metadata: MetadataStore | None = None
+        self._artifacts: ArtifactStore | None = None
+
+    @property
+    def metadata_store(self) -> MetadataStore:
+        if self._metadata is None:
+            self._metadata = open_metadata_store(self.settings.store_url)
+        return self._metadata
+
+    @property
+    def artifact_store(self) -> ArtifactStore:
+        if self._artifacts is None:
+            self._artifacts = open_artifact_store(self.settings.artifacts_url)
+        return self._artifacts
+
+    # -- pipelines and runs ------------------------------------------------------------
+    def get_pipeline(self, name: str) -> PipelineView:
+        """A pipeline by name (``NotFoundError`` if it never ran)."""
+        record = self.metadata_store.get_pipeline(name)
+        return PipelineView(record, self.metadata_store, self.artifact_store)
+
+    def list_pipelines(self, *, offset: int = 0, limit: int = 50) -> list[PipelineView]:
+        page = self.metadata_store.list_pipelines(offset=offset, limit=limit)
+        return [PipelineView(r, self.metadata_store, self.artifact_store) for r in page.items]
+
+    def get_pipeline_run(self, name_or_id: str) -> PipelineRunView:
+        """A run by its name or id."""
+        record = self.metadata_store.get_run(name_or_id)
+        return PipelineRunView(record, self.metadata_store, self.artifact_store)
+
+    def list_pipeline_runs(
+        self,
+        *,
+        pipeline_name: str | None = None,
+        status: ExecutionStatus | str | None = None,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> Page[PipelineRunView]:
+        """Runs newest first, filtered; one page of at most ``limit``."""
+        page = self.metadata_store.list_runs(
+            pipeline_name=pipeline_name,
+            status=ExecutionStatus(status) if status is not None else None,
+            created_after=created_after,
+            created_before=created_before,
+            offset=offset,
+            limit=limit,
+        )
+        items = [PipelineRunView(r, self.metadata_store, self.artifact_store) for r in page.items]
+        return Page(items=items, total=page.total, offset=page.offset, limit=page.limit)
+
+    # -- artifacts -----------------------------------------------------------------------
+    def get_artifact_version(
+        self, name_or_id: str, version: int | None = None
+    ) -> ArtifactVersionView:
+        """An artifact version by name (latest by default) or by id."""
+        record = self.metadata_store.get_artifact_version(name_or_id, version)
+        return ArtifactVersionView(record, self.artifact_store)
+
+    def list_artifact_versions(
+        self, name: str, *, offset: int = 0, limit: int = 50
+    ) -> Page[ArtifactVersionView]:
+        """Versions of one artifact, newest first."""
+        page = self.metadata_store.list_artifact_versions(name, offset=offset, limit=limit)
+        items = [ArtifactVersionView(r, self.artifact_store) for r in page.items]
+        return Page(items=items, total=page.total, offset=page.offset, limit=page.limit)
+
+    def list_artifacts(
+        self, *, name_contains: str | None = None, offset: int = 0, limit: int = 50
+    ) -> Page[ArtifactRecord]:
+        """Artifact names with their latest version number."""
+        return self.metadata_store.list_artifacts(
+            name_contains=name_contains, offset=offset, limit=limit
+        )
+
+
+def load_artifact(name_or_id: str, version: int | None = None) -> Any:
+    """Load an artifact's value by name (latest version by default) or id.
+
+    Example:
+        >>> load_artifact("greeting")  # doctest: +SKIP
+        'Hello World!'
+    """
+    return Client().get_artifact_version(name_or_id, version).load()

@@ -1,0 +1,241 @@
+"""``@pipeline``: compile a function of step calls into a plan, then run it."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import inspect
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
+
+from trellis.dsl._handles import OutputHandle
+from trellis.dsl._parameters import parameter_json
+from trellis.dsl._signature import parse_outputs, type_hints
+from trellis.dsl._tracing import Tracer, current_tracer
+from trellis.exceptions import ConfigurationError, DefinitionError, ParameterError
+from trellis.graph import ArtifactSource, Plan
+
+if TYPE_CHECKING:
+    from trellis.client import PipelineRunView
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class Pipeline(Generic[P, R]):
+    """A pipeline: calling it compiles the function into a :class:`Plan` and runs it.
+
+    Example:
+        >>> @pipeline(name="hello")
+        ... def hello_pipeline(name: str = "World") -> None:
+        ...     ...
+        >>> hello_pipeline.name
+        'hello'
+    """
+
+    def __init__(
+        self,
+        func: Callable[P, R],
+        *,
+        name: str | None = None,
+        enable_cache: bool | None = None,
+        run_name: str | None = None,
+        max_parallelism: int | None = None,
+    ) -> None:
+        if not callable(func):
+            raise DefinitionError(f"@pipeline needs a function, got {func!r}.")
+        self.entrypoint = func
+        self.name = name or func.__name__
+        self.enable_cache = enable_cache
+        self.run_name = run_name
+        self.max_parallelism = _check_parallelism(max_parallelism)
+        functools.update_wrapper(self, func)
+
+    def __repr__(self) -> str:
+        return f"<Pipeline {self.name!r}>"
+
+    def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        signature = inspect.signature(self.entrypoint)
+        where = f"pipeline `{self.name}`"
+        for name in kwargs:
+            if name not in signature.parameters:
+                raise ParameterError(
+                    f"Unknown parameter `{name}` for {where}; its parameters are: "
+                    f"{', '.join(signature.parameters) or '(none)'}."
+                )
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            missing = [
+                n
+                for n, p in signature.parameters.items()
+                if p.default is p.empty and n not in kwargs
+            ][len(args) :]
+            if missing:
+                raise ParameterError(
+                    f"Missing parameter `{missing[0]}` for {where}; call it as "
+                    f"{self.name}({missing[0]}=...)."
+                ) from None
+            raise ParameterError(f"Cannot call {where}: {exc}.") from None
+        bound.apply_defaults()
+        return dict(bound.arguments)
+
+    def compile(self, *args: P.args, **kwargs: P.kwargs) -> Plan:
+        """Trace the pipeline function into a validated plan, without running anything.
+
+        Example:
+            >>> plan = my_pipeline.compile(lr=0.1)  # doctest: +SKIP
+            >>> [node.id for node in plan]          # doctest: +SKIP
+            ['load', 'train']
+        """
+        if current_tracer() is not None:
+            raise DefinitionError(
+                f"Pipeline `{self.name}` was called inside another pipeline; "
+                "call its steps directly instead."
+            )
+        arguments = self._bind(args, kwargs)
+        where = f"pipeline `{self.name}`"
+        parameters = {
+            name: parameter_json(value, name=name, where=where) for name, value in arguments.items()
+        }
+        tracer = Tracer(self.name, self.enable_cache)
+        token = tracer.activate()
+        try:
+            returned = self.entrypoint(**arguments)  # type: ignore[call-arg]
+        finally:
+            Tracer.deactivate(token)
+        outputs = self._outputs(returned, tracer)
+        return tracer.builder.build(parameters=parameters, outputs=outputs)
+
+    def _outputs(self, returned: object, tracer: Tracer) -> dict[str, ArtifactSource]:
+        if returned is None:
+            return {}
+        handles = returned if isinstance(returned, tuple) else (returned,)
+        if not all(isinstance(h, OutputHandle) and h.belongs_to(tracer) for h in handles):
+            raise DefinitionError(
+                f"Pipeline `{self.name}` returned {returned!r}; a pipeline may only return "
+                "outputs of its own steps (one, or a tuple of them), or None."
+            )
+        hints = type_hints(self.entrypoint)
+        declared = parse_outputs(
+            hints.get("return", inspect.Signature.empty), f"Pipeline `{self.name}`"
+        )
+        named = [d.name for d in declared if d.named] if len(declared) == len(handles) else []
+        outputs: dict[str, ArtifactSource] = {}
+        for index, handle in enumerate(handles):
+            assert isinstance(handle, OutputHandle)
+            if named and declared[index].named:
+                name = declared[index].name
+            elif handle.output == "output":
+                name = handle.node_id
+            else:
+                name = handle.output
+            if name in outputs:
+                name = f"{handle.node_id}.{handle.output}"
+            outputs[name] = ArtifactSource(handle.node_id, handle.output)
+        return outputs
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> PipelineRunView:
+        """Compile, run and return the finished run (raises if a step failed)."""
+        from trellis.engine import run_plan
+
+        plan = self.compile(*args, **kwargs)
+        return run_plan(plan, run_name=self.run_name, max_parallelism=self.max_parallelism)
+
+    def configure(
+        self,
+        *,
+        name: str | None = None,
+        enable_cache: bool | None = None,
+        run_name: str | None = None,
+        max_parallelism: int | None = None,
+    ) -> Pipeline[P, R]:
+        """Change this pipeline's configuration in place; ``None`` keeps a setting."""
+        if name is not None:
+            self.name = name
+        if enable_cache is not None:
+            self.enable_cache = enable_cache
+        if run_name is not None:
+            self.run_name = run_name
+        if max_parallelism is not None:
+            self.max_parallelism = _check_parallelism(max_parallelism)
+        return self
+
+    def with_options(
+        self,
+        *,
+        name: str | None = None,
+        enable_cache: bool | None = None,
+        run_name: str | None = None,
+        max_parallelism: int | None = None,
+    ) -> Pipeline[P, R]:
+        """A configured copy of this pipeline.
+
+        Args:
+            name: Pipeline name runs are recorded under.
+            enable_cache: Default for steps that do not set ``enable_cache`` themselves.
+            run_name: Name of the next run (must be unique).
+            max_parallelism: Steps run at once; ``1`` runs them inline.
+        """
+        return copy.copy(self).configure(
+            name=name,
+            enable_cache=enable_cache,
+            run_name=run_name,
+            max_parallelism=max_parallelism,
+        )
+
+
+def _check_parallelism(value: int | None) -> int | None:
+    if value is not None and (not isinstance(value, int) or value < 1):
+        raise ConfigurationError(f"max_parallelism must be a positive integer, got {value!r}.")
+    return value
+
+
+@overload
+def pipeline(func: Callable[P, R], /) -> Pipeline[P, R]: ...
+
+
+@overload
+def pipeline(
+    *,
+    name: str | None = None,
+    enable_cache: bool | None = None,
+    run_name: str | None = None,
+    max_parallelism: int | None = None,
+) -> Callable[[Callable[P, R]], Pipeline[P, R]]: ...
+
+
+def pipeline(
+    func: Callable[P, R] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    enable_cache: bool | None = None,
+    run_name: str | None = None,
+    max_parallelism: int | None = None,
+) -> Pipeline[P, R] | Callable[[Callable[P, R]], Pipeline[P, R]]:
+    """Mark a function as a pipeline; usable as ``@pipeline`` and ``@pipeline(...)``.
+
+    Args:
+        func: The function (when used without parentheses).
+        name: Pipeline name (default: the function's name).
+        enable_cache: Default for steps that do not set ``enable_cache`` (default on).
+        run_name: Name of the next run (default: ``{name}-{timestamp}``).
+        max_parallelism: Steps run at once (default: CPU count; ``1`` runs inline).
+
+    Example:
+        >>> @pipeline(enable_cache=False)
+        ... def training(lr: float = 0.1) -> None:
+        ...     ...
+    """
+
+    def decorate(function: Callable[P, R]) -> Pipeline[P, R]:
+        return Pipeline(
+            function,
+            name=name,
+            enable_cache=enable_cache,
+            run_name=run_name,
+            max_parallelism=max_parallelism,
+        )
+
+    return decorate if func is None else decorate(func)

@@ -1,0 +1,134 @@
+"""Run a compiled plan: open the stack, record the run, drive the loop, report."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+
+from trellis.artifacts import open_artifact_store
+from trellis.client import PipelineRunView, open_metadata_store
+from trellis.config import Settings, resolve_settings
+from trellis.engine._environment import environment
+from trellis.engine._loop import Clock, LoopOutcome, RunLoop, utc_now
+from trellis.exceptions import RunFailedError, StepFailedError
+from trellis.graph import Plan
+from trellis.metadata import ExecutionStatus, MetadataStore
+from trellis.orchestrators import create_launcher
+
+logger = logging.getLogger(__name__)
+
+
+def default_run_name(pipeline_name: str, at: datetime) -> str:
+    return f"{pipeline_name}-{at:%Y_%m_%d-%H_%M_%S_%f}"
+
+
+def run_plan(
+    plan: Plan,
+    *,
+    run_name: str | None = None,
+    max_parallelism: int | None = None,
+    settings: Settings | None = None,
+    clock: Clock = utc_now,
+) -> PipelineRunView:
+    """Run ``plan`` to the end and return its recorded run.
+
+    Raises:
+        StepFailedError: a step raised; the run is recorded as ``failed``, steps
+            downstream of it as ``skipped``, independent branches ran to the end.
+    """
+    settings = settings or resolve_settings()
+    metadata = open_metadata_store(settings.store_url)
+    artifacts = open_artifact_store(settings.artifacts_url)
+    parallelism = max_parallelism or settings.max_parallelism
+    launcher = create_launcher(settings.orchestrator, max_parallelism=parallelism)
+    started = clock()
+    run = metadata.create_run(
+        pipeline_name=plan.pipeline_name,
+        run_name=run_name or default_run_name(plan.pipeline_name, started),
+        parameters=dict(plan.parameters),
+        environment=environment(Path.cwd()),
+        config={"orchestrator": settings.orchestrator, "max_parallelism": parallelism},
+        plan=plan.to_json(),
+        outputs={name: [s.node_id, s.output] for name, s in plan.outputs.items()},
+        started_at=started,
+    )
+    logger.info(
+        "Pipeline `%s` run `%s` started (%d steps)", plan.pipeline_name, run.name, len(plan)
+    )
+    loop = RunLoop(
+        run_id=run.id,
+        pipeline_name=plan.pipeline_name,
+        metadata=metadata,
+        artifacts=artifacts,
+        launcher=launcher,
+        clock=clock,
+    )
+    for node in plan:
+        loop.add_node(node)
+    launcher.start()
+    try:
+        outcome = loop.run()
+    except BaseException as exc:  # Ctrl-C or a crash of the driver itself
+        launcher.close()
+        loop.wait_running()
+        status = (
+            ExecutionStatus.STOPPED
+            if isinstance(exc, KeyboardInterrupt)
+            else ExecutionStatus.FAILED
+        )
+        metadata.finish_run(run.id, status=status, ended_at=clock(), error=repr(exc))
+        raise
+    launcher.close()
+    _finish(plan, run.id, run.name, outcome, metadata, now=clock())
+    view = PipelineRunView(metadata.get_run(run.id), metadata, artifacts)
+    if outcome.failures:
+        raise _failure_error(plan, view, outcome)
+    return view
+
+
+def _finish(
+    plan: Plan,
+    run_id: str,
+    run_name: str,
+    outcome: LoopOutcome,
+    metadata: MetadataStore,
+    *,
+    now: datetime,
+) -> None:
+    if outcome.failures:
+        first = outcome.failures[0]
+        metadata.finish_run(
+            run_id,
+            status=ExecutionStatus.FAILED,
+            ended_at=now,
+            error=f"step `{first.node_id}` failed: {first.error}",
+        )
+        logger.error("Pipeline `%s` run `%s` failed", plan.pipeline_name, run_name)
+    else:
+        metadata.finish_run(run_id, status=ExecutionStatus.COMPLETED, ended_at=now)
+        logger.info("Pipeline `%s` run `%s` completed", plan.pipeline_name, run_name)
+
+
+def _failure_error(plan: Plan, run: PipelineRunView, outcome: LoopOutcome) -> RunFailedError:
+    first = outcome.failures[0]
+    others = [f.node_id for f in outcome.failures[1:]]
+    lines = [
+        f"Pipeline `{plan.pipeline_name}` failed: step `{first.node_id}` raised {first.error}.",
+        f"Run `{run.name}` (id {run.id}) is recorded as failed",
+    ]
+    if others:
+        lines[-1] += f"; other failed steps: {', '.join(others)}"
+    if outcome.skipped:
+        lines[-1] += f"; skipped downstream: {', '.join(outcome.skipped)}"
+    lines[-1] += "."
+    lines.append(f"Inspect it with `trellis runs show {run.id}`.")
+    error = StepFailedError(
+        "\n".join(lines),
+        pipeline_name=plan.pipeline_name,
+        run_id=run.id,
+        step_name=first.node_id,
+        original=str(first.error),
+    )
+    error.__cause__ = first.error.exception
+    return error

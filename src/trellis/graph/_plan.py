@@ -1,0 +1,163 @@
+"""The compiled plan of a pipeline: nodes, their inputs and outputs, and edges."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from trellis.hashing import hash_json
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactSource:
+    """An output of an upstream node, consumed as an input."""
+
+    node_id: str
+    output: str
+
+    def __str__(self) -> str:
+        return f"{self.node_id}.{self.output}"
+
+
+@dataclass(frozen=True, slots=True)
+class InputBinding:
+    """One input argument of a node: a single artifact or a list of artifacts."""
+
+    name: str
+    sources: tuple[ArtifactSource, ...]
+    is_list: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OutputSpec:
+    """One declared output of a step.
+
+    Attributes:
+        name: Output name (``output`` by default, or from ``Annotated``).
+        annotation: The declared type (``typing.Any`` when unannotated).
+        artifact_name: Name under which versions are stored.
+        materializer: Materializer class chosen for this output, if any.
+    """
+
+    name: str
+    annotation: Any
+    artifact_name: str
+    materializer: type | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """One step invocation in a plan.
+
+    Attributes:
+        id: Invocation id, unique in the plan (``inc``, ``inc_2``).
+        step_name: Name of the step definition.
+        func: The step's function.
+        parameters: Values passed to non-artifact arguments (defaults applied).
+        parameters_json: The same values in JSON form (for hashing and records).
+        inputs: Artifact inputs.
+        after: Ids of nodes that must finish first without passing data.
+        outputs: Declared outputs, in order.
+        enable_cache: Whether a cached result may replace running the step.
+    """
+
+    id: str
+    step_name: str
+    func: Callable[..., Any]
+    parameters: Mapping[str, Any]
+    parameters_json: Mapping[str, Any]
+    inputs: tuple[InputBinding, ...]
+    after: frozenset[str]
+    outputs: tuple[OutputSpec, ...]
+    enable_cache: bool = True
+
+    @property
+    def upstream(self) -> frozenset[str]:
+        """Ids of every node this one waits for."""
+        ids = {source.node_id for binding in self.inputs for source in binding.sources}
+        return frozenset(ids | self.after)
+
+    def output(self, name: str) -> OutputSpec:
+        for spec in self.outputs:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "step": self.step_name,
+            "parameters": dict(self.parameters_json),
+            "inputs": {b.name: [str(s) for s in b.sources] for b in self.inputs},
+            "list_inputs": [b.name for b in self.inputs if b.is_list],
+            "after": sorted(self.after),
+            "outputs": {o.name: o.artifact_name for o in self.outputs},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A validated, topologically ordered DAG of nodes.
+
+    Attributes:
+        pipeline_name: Name of the pipeline.
+        nodes: Nodes by id, in a topological order.
+        parameters: The pipeline's parameters (JSON form).
+        outputs: The pipeline's named outputs.
+    """
+
+    pipeline_name: str
+    nodes: Mapping[str, Node]
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    outputs: Mapping[str, ArtifactSource] = field(default_factory=dict)
+    _downstream: Mapping[str, tuple[str, ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        downstream: dict[str, list[str]] = {node_id: [] for node_id in self.nodes}
+        for node in self.nodes.values():
+            for parent in node.upstream:
+                downstream[parent].append(node.id)
+        object.__setattr__(self, "nodes", MappingProxyType(dict(self.nodes)))
+        object.__setattr__(self, "parameters", MappingProxyType(dict(self.parameters)))
+        object.__setattr__(self, "outputs", MappingProxyType(dict(self.outputs)))
+        object.__setattr__(
+            self, "_downstream", MappingProxyType({k: tuple(v) for k, v in downstream.items()})
+        )
+
+    def __iter__(self) -> Iterator[Node]:
+        return iter(self.nodes.values())
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def downstream(self, node_id: str) -> tuple[str, ...]:
+        """Ids of the nodes that wait directly for ``node_id``."""
+        return self._downstream[node_id]
+
+    def descendants(self, node_id: str) -> set[str]:
+        """Every node that depends, directly or not, on ``node_id``."""
+        seen: set[str] = set()
+        stack = list(self._downstream[node_id])
+        while stack:
+            current = stack.pop()
+            if current not in seen:
+                seen.add(current)
+                stack.extend(self._downstream[current])
+        return seen
+
+    def to_json(self) -> dict[str, Any]:
+        """The plan as JSON (recorded with the run, drawn by the dashboard)."""
+        return {
+            "pipeline": self.pipeline_name,
+            "nodes": [node.to_json() for node in self.nodes.values()],
+            "outputs": {name: str(source) for name, source in self.outputs.items()},
+        }
+
+    @property
+    def structural_hash(self) -> str:
+        """A hash of the plan's shape and parameters (not of step code)."""
+        return hash_json(self.to_json())

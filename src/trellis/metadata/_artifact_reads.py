@@ -1,0 +1,154 @@
+"""Reading artifacts, their versions, and step runs that can serve a cache hit."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, or_, select
+
+from trellis.exceptions import NotFoundError
+from trellis.metadata._base import StoreBase
+from trellis.metadata._records import (
+    ArtifactRecord,
+    ArtifactVersionRecord,
+    ExecutionStatus,
+    Page,
+    StepRunRecord,
+)
+from trellis.metadata._rows import (
+    artifact_record,
+    load_outputs,
+    load_parents,
+    select_artifacts,
+    select_step_runs,
+    select_versions,
+    step_run_record,
+    version_record,
+)
+from trellis.metadata._run_reads import page
+from trellis.metadata._schema import ARTIFACT_VERSIONS, ARTIFACTS, STEP_RUNS
+
+__all__ = ["ArtifactReads"]
+
+_LIST_HINT = "List artifacts and their latest versions with `trellis artifacts list`."
+
+
+class ArtifactReads(StoreBase):
+    """Queries over artifacts and artifact versions."""
+
+    def get_artifact_version(
+        self, name_or_id: str, version: int | None = None
+    ) -> ArtifactVersionRecord:
+        """Return one artifact version.
+
+        Args:
+            name_or_id: Without ``version``: an artifact version id, or an artifact
+                name for its latest version. With ``version``: an artifact name or id.
+            version: The version number (1, 2, ...) to return.
+
+        Raises:
+            NotFoundError: No such artifact or version.
+
+        Example:
+            >>> store.get_artifact_version("model").version  # doctest: +SKIP
+            3
+            >>> store.get_artifact_version("model", 1).uri  # doctest: +SKIP
+        """
+        versions = ARTIFACT_VERSIONS.c
+        with self._read(f"read the artifact version {name_or_id!r}") as conn:
+            if version is None:
+                row = conn.execute(select_versions().where(versions.id == name_or_id)).first()
+                if row is None:
+                    query = (
+                        select_versions()
+                        .where(ARTIFACTS.c.name == name_or_id)
+                        .order_by(versions.version.desc())
+                        .limit(1)
+                    )
+                    row = conn.execute(query).first()
+            else:
+                query = select_versions().where(
+                    or_(ARTIFACTS.c.name == name_or_id, ARTIFACTS.c.id == name_or_id),
+                    versions.version == version,
+                )
+                row = conn.execute(query).first()
+        if row is not None:
+            return version_record(row)
+        if version is None:
+            raise NotFoundError(
+                f"No artifact version named or with id {name_or_id!r}. {_LIST_HINT}"
+            )
+        raise NotFoundError(
+            f"No version {version} of an artifact named or with id {name_or_id!r}. {_LIST_HINT}"
+        )
+
+    def list_artifact_versions(
+        self, name: str, *, offset: int = 0, limit: int = 50
+    ) -> Page[ArtifactVersionRecord]:
+        """Return one page of the versions of artifact ``name``, newest first.
+
+        Raises:
+            NotFoundError: No artifact has this name.
+
+        Example:
+            >>> [v.version for v in store.list_artifact_versions("model").items]
+            ... # doctest: +SKIP
+            [3, 2, 1]
+        """
+        query = (
+            select_versions()
+            .where(ARTIFACTS.c.name == name)
+            .order_by(ARTIFACT_VERSIONS.c.version.desc())
+        )
+        with self._read(f"list the versions of artifact {name!r}") as conn:
+            exists = conn.execute(select(ARTIFACTS.c.id).where(ARTIFACTS.c.name == name)).first()
+            if exists is None:
+                raise NotFoundError(f"No artifact named {name!r}. {_LIST_HINT}")
+            return page(conn, query, offset=offset, limit=limit, record=version_record)
+
+    def list_artifacts(
+        self, *, name_contains: str | None = None, offset: int = 0, limit: int = 50
+    ) -> Page[ArtifactRecord]:
+        """Return one page of artifacts, newest first.
+
+        Args:
+            name_contains: Only artifacts whose name contains this text (any case).
+
+        Example:
+            >>> [a.name for a in store.list_artifacts(name_contains="model").items]
+            ... # doctest: +SKIP
+        """
+        query = select_artifacts().order_by(ARTIFACTS.c.created_at.desc(), ARTIFACTS.c.id.desc())
+        if name_contains:
+            needle = name_contains.lower()
+            query = query.where(func.lower(ARTIFACTS.c.name).contains(needle, autoescape=True))
+        with self._read("list artifacts") as conn:
+            return page(conn, query, offset=offset, limit=limit, record=artifact_record)
+
+    def find_cached_step_runs(
+        self, cache_key: str, *, limit: int = 5
+    ) -> list[tuple[StepRunRecord, dict[str, ArtifactVersionRecord]]]:
+        """Return completed step runs with this cache key, newest first, with their outputs.
+
+        Cached step runs are not returned: a hit points at the run that
+        produced the outputs. The caller checks age and that files still exist.
+
+        Example:
+            >>> for step_run, outputs in store.find_cached_step_runs(key):  # doctest: +SKIP
+            ...     print(step_run.id, {n: v.uri for n, v in outputs.items()})
+        """
+        query = (
+            select_step_runs()
+            .where(
+                STEP_RUNS.c.cache_key == cache_key,
+                STEP_RUNS.c.status == ExecutionStatus.COMPLETED.value,
+            )
+            .order_by(STEP_RUNS.c.created_at.desc(), STEP_RUNS.c.id.desc())
+            .limit(limit)
+        )
+        with self._read(f"look up cached step runs for key {cache_key!r}") as conn:
+            rows = conn.execute(query).all()
+            ids = [row.id for row in rows]
+            outputs = load_outputs(conn, ids)
+            parents = load_parents(conn, ids)
+        return [
+            (step_run_record(row, parents.get(row.id, ())), outputs.get(row.id, {})) for row in rows
+        ]

@@ -1,0 +1,51 @@
+"""The launcher interface of ARCHITECTURE.md section 4."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Protocol
+
+from trellis.exceptions import ConfigurationError
+from trellis.runtime import StepResult, StepTask
+
+
+@dataclass(frozen=True, slots=True)
+class Resources:
+    """What one step asks of the machine it runs on (``None``: no request)."""
+
+    cpu_count: float | None = None
+    gpu_count: int | None = None
+    memory: str | None = None
+
+
+class Launcher(Protocol):
+    """Runs step tasks somewhere and hands back futures of their results."""
+
+    #: Whether tasks run in this process (values may be handed over in memory).
+    in_process: bool
+
+    def start(self) -> None:
+        """Acquire workers (threads, processes, a cluster client)."""
+
+    def check_feasible(self, resources: Resources) -> None:
+        """Raise :class:`~trellis.exceptions.ConfigurationError` for impossible requests."""
+
+    def submit(self, task: StepTask) -> Future[StepResult]:
+        """Start ``task``; the future resolves to its result (never to an exception)."""
+        ...
+
+    def close(self) -> None:
+        """Release workers; wait for tasks still running."""
+
+
+def create_launcher(name: str, *, max_parallelism: int | None) -> Launcher:
+    """Build the launcher called ``name``."""
+    from trellis.orchestrators._local import LocalLauncher
+
+    if name == "local":
+        return LocalLauncher(max_parallelism=max_parallelism)
+    raise ConfigurationError(
+        f"Unknown orchestrator {name!r}; available: local. "
+        "Set TRELLIS_ORCHESTRATOR or `orchestrator` in .trellis/config.toml."
+    )

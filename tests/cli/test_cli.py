@@ -1,0 +1,102 @@
+"""The CLI over a store with real runs; piped output is plain tab-separated text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pytest
+from click.testing import CliRunner
+
+from trellis import pipeline, step
+from trellis.cli import cli, main
+
+
+@step
+def produce(n: int) -> Annotated[int, "number"]:
+    return n
+
+
+@step
+def double(x: int) -> int:
+    return x * 2
+
+
+@pipeline(enable_cache=False)
+def numbers(n: int = 2) -> None:
+    double(produce(n))
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_runs_list_and_show() -> None:
+    first = numbers()
+    numbers(n=5)
+    code, out = invoke("runs", "list")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split("\t") == ["id", "name", "pipeline", "status", "started", "duration"]
+    assert len(lines) == 3
+    assert lines[2].startswith(first.id)
+    code, out = invoke("runs", "show", first.name)
+    assert code == 0
+    assert f"id          {first.id}" in out
+    step_lines = out.split("step\tstatus\tstarted\tduration\toutputs\n", 1)[1].splitlines()
+    assert [line.split("\t")[:2] for line in step_lines] == [
+        ["produce", "completed"],
+        ["double", "completed"],
+    ]
+    assert "number:v1" in step_lines[0]
+
+
+def test_runs_list_filters_by_pipeline_and_status() -> None:
+    numbers()
+    code, out = invoke("runs", "list", "--status", "failed")
+    assert code == 0
+    assert out.splitlines()[1:] == []
+    code, out = invoke("runs", "list", "--pipeline", "numbers", "--status", "completed")
+    assert len(out.splitlines()) == 2
+    result = CliRunner().invoke(cli, ["runs", "list", "--status", "bogus"])
+    assert result.exit_code == 2
+    assert "choose one of" in result.output
+
+
+def test_artifacts_list_and_versions() -> None:
+    numbers(n=1)
+    numbers(n=2)
+    _, out = invoke("artifacts", "list")
+    rows = [line.split("\t") for line in out.splitlines()[1:]]
+    assert ["number", "2"] in [row[:2] for row in rows]
+    assert ["numbers::double::output", "2"] in [row[:2] for row in rows]
+    _code, out = invoke("artifacts", "versions", "number")
+    assert [line.split("\t")[0] for line in out.splitlines()[1:]] == ["2", "1"]
+
+
+def test_errors_render_once_with_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["runs", "show", "no-such-run"]) == 3
+    err = capsys.readouterr().err
+    assert err == (
+        "Error: No pipeline run named or with id 'no-such-run'. "
+        "List runs with `trellis runs list`.\n"
+    )
+    assert main(["artifacts", "versions", "nope"]) == 3
+
+
+def test_init_creates_project_folder(tmp_path: Path) -> None:
+    code, out = invoke("init", str(tmp_path))
+    assert code == 0
+    assert f"Created {tmp_path / '.trellis'}" in out
+    assert (tmp_path / ".trellis" / "config.toml").is_file()
+    code, out = invoke("init", str(tmp_path))
+    assert "Already initialized" in out
+
+
+def test_help_lists_every_command() -> None:
+    code, out = invoke("--help")
+    assert code == 0
+    for command in ("init", "runs", "artifacts"):
+        assert command in out
+    assert main(["--help"]) == 0
