@@ -61,3 +61,37 @@ def test_import_trellis_stays_light() -> None:
     result = _run(sys.executable, "-c", code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+TYPED_USAGE = """
+from typing import Annotated
+from trellis import Pipeline, Step, pipeline, step
+
+@step
+def plain(a: int, b: str = "x") -> float:
+    return float(a)
+
+@step(enable_cache=False)
+def configured(a: int) -> Annotated[int, "out"]:
+    return a
+
+@pipeline
+def p(n: int = 1) -> None:
+    configured(n)
+
+s1: Step[[int, str], float] = plain
+s2: Step[[int], int] = configured
+pl: Pipeline[[int], None] = p
+value: float = plain(1, b="y")
+copy: Step[[int], int] = configured.with_options(name="other")
+plain("wrong type")
+"""
+
+
+def test_decorators_keep_the_function_signature(tmp_path: Path) -> None:
+    module = tmp_path / "typed_usage.py"
+    module.write_text(TYPED_USAGE)
+    result = _run(sys.executable, "-m", "mypy", "--strict", str(module))
+    errors = [line for line in result.stdout.splitlines() if ": error:" in line]
+    assert len(errors) == 1, result.stdout
+    assert 'Argument 1 to "__call__" of "Step" has incompatible type "str"' in errors[0]

@@ -100,3 +100,20 @@ def test_help_lists_every_command() -> None:
     for command in ("init", "runs", "artifacts"):
         assert command in out
     assert main(["--help"]) == 0
+
+
+def test_runs_are_stored_in_the_nearest_project_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "project"
+    (project / "src").mkdir(parents=True)
+    assert main(["init", str(project)]) == 0
+    monkeypatch.delenv("TRELLIS_HOME")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "user-data"))
+    monkeypatch.chdir(project / "src")
+    run = numbers(n=4)
+    assert (project / ".trellis" / "trellis.db").is_file()
+    assert not (tmp_path / "user-data").exists()
+    code, out = invoke("runs", "list")
+    assert code == 0
+    assert run.id in out

@@ -136,6 +136,20 @@ class MaterializerRegistry:
                     )
             self._cache.clear()
 
+    def unregister(self, materializer: type[BaseMaterializer]) -> None:
+        """Forget every user registration of ``materializer`` (built-ins stay).
+
+        Example:
+            >>> registry = MaterializerRegistry()
+            >>> registry.unregister(BaseMaterializer)  # nothing registered: no-op
+        """
+        with self._lock:
+            user = self._user
+            user.by_type = {k: v for k, v in user.by_type.items() if v is not materializer}
+            user.lazy = {k: v for k, v in user.lazy.items() if v is not materializer}
+            self._user.hooks[:] = [h for h in self._user.hooks if h[1] is not materializer]
+            self._cache.clear()
+
     def register_hook(
         self, predicate: Callable[[type], bool], materializer: type[BaseMaterializer]
     ) -> None:

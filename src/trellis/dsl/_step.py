@@ -78,14 +78,21 @@ class Step(Generic[P, R]):
             return choice.get(output)
         return choice
 
-    def __call__(self, *args: Any, **kwargs: Any) -> R:
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Call the function; inside a pipeline, add a node and return its output handles.
+
+        Inside a pipeline two extra keywords are understood (unless the function
+        declares parameters of these names): ``id="..."`` names the invocation and
+        ``after=[...]`` (step ids or outputs) orders it without passing data.
+        """
         tracer = current_tracer()
         names = self.spec().signature.parameters
         # `id` and `after` are trellis options unless the function declares them itself.
-        node_id = kwargs.pop("id", None) if "id" not in names else None
-        after = kwargs.pop("after", None) if "after" not in names else None
+        node_id: Any = kwargs.pop("id", None) if "id" not in names else None
+        after: Any = kwargs.pop("after", None) if "after" not in names else None
         if tracer is not None:
-            return tracer.add_step_call(self, args, kwargs, id=node_id, after=after)  # type: ignore[return-value]
+            handles = tracer.add_step_call(self, args, kwargs, id=node_id, after=after)
+            return handles  # type: ignore[return-value]  # a handle stands in for R
         for value in (*args, *kwargs.values(), after):
             handle = contains_handle(value)
             if handle is not None:
