@@ -39,7 +39,10 @@ def compare_models(a: dict[str, float], b: dict[str, float], c: dict[str, float]
     return max(scores, key=lambda name: scores[name])
 
 
-@pipeline(enable_cache=False)
+# Independent steps run at once, one per CPU by default; three here so that the
+# three trainings overlap even on a 2-core machine. Caching is off so that every
+# run of this example really trains.
+@pipeline(enable_cache=False, max_parallelism=3)
 def parallel_pipeline() -> None:
     data = load_data()
     # These three steps run in parallel (no dependencies between them)

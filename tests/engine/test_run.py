@@ -266,3 +266,35 @@ def test_second_run_is_cached_and_reuses_versions() -> None:
 def test_step_called_outside_pipeline_is_a_plain_call() -> None:
     assert inc(41) == 42
     assert split(5) == (4, 6)
+
+
+def test_parallelism_limit_is_respected_and_start_times_are_real() -> None:
+    lock = threading.Lock()
+    running = [0]
+    peak = [0]
+    release = threading.Event()
+
+    @step
+    def busy(x: int) -> int:
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+            if running[0] == 2:
+                release.set()
+        release.wait(timeout=10)  # the first two wait for each other
+        with lock:
+            running[0] -= 1
+        return x
+
+    @pipeline(max_parallelism=2, enable_cache=False)
+    def limited() -> None:
+        data = make()
+        busy(data)
+        busy(data)
+        busy(data)
+
+    run = limited()
+    assert peak[0] == 2
+    steps = sorted((run.steps[n] for n in ("busy", "busy_2", "busy_3")), key=lambda s: s.start_time)
+    # the third step began only when one of the first two had ended
+    assert steps[2].start_time >= min(steps[0].end_time, steps[1].end_time)

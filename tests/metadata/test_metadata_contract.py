@@ -249,6 +249,26 @@ def test_finish_step_run_failure_keeps_error(store: MetadataStore, driver: Drive
     )
 
 
+def test_finish_step_run_records_when_the_worker_started(
+    store: MetadataStore, driver: Driver
+) -> None:
+    step_id = driver.start(driver.run().id)
+    submitted = store.get_step_run(step_id).started_at
+    assert submitted is not None
+    began = submitted + timedelta(seconds=5)
+
+    store.finish_step_run(
+        step_id,
+        status=ExecutionStatus.COMPLETED,
+        ended_at=began + timedelta(seconds=1),
+        outputs=[],
+        started_at=began,
+    )
+
+    step = store.get_step_run(step_id)
+    assert (step.started_at, step.ended_at) == (began, began + timedelta(seconds=1))
+
+
 def test_finish_unknown_step_run(store: MetadataStore, driver: Driver) -> None:
     with pytest.raises(NotFoundError, match="no step run has this id"):
         store.finish_step_run(

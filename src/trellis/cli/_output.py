@@ -57,7 +57,8 @@ def print_table(
 
     table = Table(title=title, title_justify="left")
     for column in columns:
-        table.add_column(column)
+        # ids and names are copied into the next command: wrap them, never cut them
+        table.add_column(column, overflow="fold")
     status_index = columns.index("status") if "status" in columns else None
     for row in cells:
         if status_index is not None:

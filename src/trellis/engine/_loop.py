@@ -144,8 +144,11 @@ class RunLoop:
     def run(self) -> LoopOutcome:
         """Run until no node is ready or running; record skipped nodes at the end."""
         try:
+            capacity = self._launcher.capacity
             while self._ready or self._running:
-                while self._ready:
+                # Hold ready steps here rather than in the launcher's queue, so a step
+                # is `running` only while it runs and later priorities can reorder.
+                while self._ready and (capacity is None or len(self._running) < capacity):
                     self._launch(self._nodes[self._ready.popleft()])
                 if self._running:
                     done, _ = wait(list(self._running), return_when=FIRST_COMPLETED)
@@ -232,6 +235,7 @@ class RunLoop:
             self._metadata.finish_step_run(
                 step_run_id,
                 status=ExecutionStatus.FAILED,
+                started_at=result.started_at,
                 ended_at=result.ended_at,
                 outputs=[],
                 error=str(result.error),
@@ -256,7 +260,11 @@ class RunLoop:
             for stored in (result.outputs[spec.name],)
         ]
         self._outputs[node_id] = self._metadata.finish_step_run(
-            step_run_id, status=ExecutionStatus.COMPLETED, ended_at=result.ended_at, outputs=specs
+            step_run_id,
+            status=ExecutionStatus.COMPLETED,
+            started_at=result.started_at,
+            ended_at=result.ended_at,
+            outputs=specs,
         )
         self._done(node_id, ExecutionStatus.COMPLETED)
 

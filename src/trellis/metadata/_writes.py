@@ -173,8 +173,12 @@ class StoreWrites(StepWrites):
         outputs: Sequence[ArtifactVersionSpec],
         error: str | None = None,
         traceback: str | None = None,
+        started_at: datetime | None = None,
     ) -> dict[str, ArtifactVersionRecord]:
         """Set a step run's final status and commit its outputs as new artifact versions.
+
+        ``started_at``, when given, replaces the start time recorded by
+        :meth:`start_step_run` (the worker knows when the step really began).
 
         Each output becomes the next version (1, 2, 3, ...) of its artifact name,
         numbered without gaps or duplicates even when several processes commit
@@ -202,6 +206,8 @@ class StoreWrites(StepWrites):
             "error": error,
             "traceback": traceback,
         }
+        if started_at is not None:
+            values["started_at"] = started_at
         records: dict[str, ArtifactVersionRecord] = {}
         seen: dict[str, str] = {}
         with self._write(f"finish the step run {step_run_id}") as conn:

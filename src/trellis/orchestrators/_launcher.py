@@ -24,6 +24,8 @@ class Launcher(Protocol):
 
     #: Whether tasks run in this process (values may be handed over in memory).
     in_process: bool
+    #: How many tasks may run at once; the engine submits no more. ``None``: no limit.
+    capacity: int | None
 
     def start(self) -> None:
         """Acquire workers (threads, processes, a cluster client)."""

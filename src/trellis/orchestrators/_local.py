@@ -25,6 +25,7 @@ class LocalLauncher:
 
     def __init__(self, max_parallelism: int | None = None) -> None:
         self.parallelism = max_parallelism or os.cpu_count() or 1
+        self.capacity: int | None = self.parallelism
         self._pool: ThreadPoolExecutor | None = None
 
     def start(self) -> None:
