@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -117,3 +118,20 @@ def test_runs_are_stored_in_the_nearest_project_folder(
     code, out = invoke("runs", "list")
     assert code == 0
     assert run.id in out
+
+
+def _commands(group: click.Group, prefix: str = "trellis") -> list[str]:
+    found = []
+    for name, command in sorted(group.commands.items()):
+        path = f"{prefix} {name}"
+        if isinstance(command, click.Group):
+            found.extend(_commands(command, path))
+        else:
+            found.append(path)
+    return found
+
+
+def test_every_command_is_documented_in_the_readme() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    missing = [command for command in _commands(cli) if command not in readme]
+    assert missing == [], f"README.md does not mention {missing}"
