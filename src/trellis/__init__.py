@@ -29,12 +29,14 @@ from trellis.exceptions import (
 if TYPE_CHECKING:
     from trellis.artifacts import BaseMaterializer, register_materializer
     from trellis.client import Client, load_artifact
+    from trellis.config import CachePolicy
     from trellis.metadata import ExecutionStatus
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BaseMaterializer",
+    "CachePolicy",
     "Client",
     "DefinitionError",
     "ExecutionStatus",
@@ -52,6 +54,7 @@ __all__ = [
 ]
 
 _LAZY = {
+    "CachePolicy": "trellis.config",
     "BaseMaterializer": "trellis.artifacts",
     "register_materializer": "trellis.artifacts",
     "Client": "trellis.client",

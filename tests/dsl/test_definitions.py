@@ -276,4 +276,7 @@ def test_step_and_pipeline_configure_and_with_options() -> None:
     copy = p.with_options(name="renamed", enable_cache=False)
     assert (copy.name, p.name) == ("renamed", "p")
     assert copy.compile().pipeline_name == "renamed"
-    assert copy.compile().nodes["s"].enable_cache is True  # the step's own setting wins
+    assert p.compile().nodes["s"].enable_cache is True  # the step's own setting wins...
+    refreshed = copy.compile().nodes["s"]
+    assert refreshed.enable_cache is False  # ...but with_options(enable_cache=False) refreshes
+    assert "was run with enable_cache=False" in refreshed.cache_reason

@@ -83,13 +83,43 @@ class Driver:
         )
 
     def complete(
-        self, run_id: str, name: str = "train", *specs: ArtifactVersionSpec, **kw: Any
+        self,
+        run_id: str,
+        name: str = "train",
+        *specs: ArtifactVersionSpec,
+        ended_at: datetime | None = None,
+        **kw: Any,
     ) -> tuple[str, dict[str, ArtifactVersionRecord]]:
         step_id = self.start(run_id, name, **kw)
         versions = self.store.finish_step_run(
-            step_id, status=ExecutionStatus.COMPLETED, ended_at=now(), outputs=specs
+            step_id, status=ExecutionStatus.COMPLETED, ended_at=ended_at or now(), outputs=specs
         )
         return step_id, versions
+
+    def fail(self, run_id: str, name: str = "train", **kw: Any) -> str:
+        step_id = self.start(run_id, name, **kw)
+        self.store.finish_step_run(
+            step_id, status=ExecutionStatus.FAILED, ended_at=now(), outputs=[], error="boom"
+        )
+        return step_id
+
+    def reuse(self, run_id: str, original_id: str, name: str = "train", **kw: Any) -> str:
+        """Record a cache hit on ``original_id`` (outputs not linked)."""
+        return self.store.record_cached_step_run(
+            run_id=run_id,
+            name=name,
+            step_name=name.split("_")[0],
+            parameters={},
+            code_hash=None,
+            source_code=None,
+            cache_key=kw.get("cache_key", "key-1"),
+            cache_parts={},
+            parent_ids=kw.get("parent_ids", ()),
+            inputs=[],
+            original_step_run_id=original_id,
+            outputs={},
+            at=now(),
+        )
 
     @staticmethod
     def spec(

@@ -8,6 +8,8 @@ import sys
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -17,7 +19,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from trellis.exceptions import MetadataStoreError, SchemaVersionError
-from trellis.metadata import SCHEMA_REVISION, MetadataStore, _migrator
+from trellis.metadata import SCHEMA_REVISION, ExecutionStatus, MetadataStore, _migrator
 from trellis.metadata._engine import mask_url
 from trellis.metadata._migrator import alembic_config, read_revision
 from trellis.metadata._revision import KNOWN_REVISIONS
@@ -128,6 +130,148 @@ def test_known_older_revision_is_upgraded(
     MetadataStore(store_url).close()
 
     assert upgrades == ["0000"]
+
+
+def _fill_0001(conn: sa.Connection) -> dict[str, list[dict[str, Any]]]:
+    """Rows of every table, written through the reflected schema of revision 0001."""
+    t0 = datetime(2024, 5, 1, 12, tzinfo=UTC)
+    step = {
+        "run_id": "r1",
+        "status": "completed",
+        "started_at": t0,
+        "parameters": {"lr": 0.1},
+        "code_hash": "c0de",
+        "source_code": "def train(): ...",
+        "cache_parts": {"code": "c0de"},
+        "original_step_run_id": None,
+        "error": None,
+        "traceback": None,
+    }
+    rows: dict[str, list[dict[str, Any]]] = {
+        "pipelines": [{"id": "p1", "name": "training", "created_at": t0}],
+        "pipeline_runs": [
+            {
+                "id": "r1",
+                "name": "training-1",
+                "pipeline_id": "p1",
+                "status": "completed",
+                "created_at": t0,
+                "started_at": t0,
+                "ended_at": t0 + timedelta(minutes=5),
+                "parameters": {"lr": 0.1},
+                "environment": {"python": "3.11"},
+                "config": {},
+                "plan": {"nodes": ["load", "train"]},
+                "outputs": {"model": ["train", "model"]},
+                "error": None,
+            }
+        ],
+        "step_runs": [
+            step
+            | {
+                "id": "s1",
+                "name": "load",
+                "step_name": "load",
+                "created_at": t0 + timedelta(seconds=1),
+                "ended_at": t0 + timedelta(seconds=2),
+                "cache_key": "k-load",
+            },
+            step
+            | {
+                "id": "s2",
+                "name": "train",
+                "step_name": "train",
+                "created_at": t0 + timedelta(seconds=3),
+                "ended_at": t0 + timedelta(seconds=4),
+                "cache_key": "k-train",
+            },
+        ],
+        "step_run_parents": [{"step_run_id": "s2", "parent_id": "s1"}],
+        "artifacts": [{"id": "a1", "name": "model", "created_at": t0, "latest_version": 1}],
+        "artifact_versions": [
+            {
+                "id": "v1",
+                "artifact_id": "a1",
+                "version": 1,
+                "uri": "/artifacts/model/1",
+                "materializer": "m:M",
+                "data_type": "builtins:dict",
+                "content_hash": "ab12",
+                "size": 10,
+                "metadata": {"keys": 2},
+                "producer_step_run_id": "s2",
+                "created_at": t0 + timedelta(seconds=4),
+            }
+        ],
+        "step_run_inputs": [],
+        "step_run_outputs": [
+            {"step_run_id": "s2", "name": "model", "position": 0, "artifact_version_id": "v1"}
+        ],
+    }
+    tables = sa.MetaData()
+    tables.reflect(conn)
+    for name, table_rows in rows.items():
+        if table_rows:
+            conn.execute(tables.tables[name].insert(), table_rows)
+    return rows
+
+
+def test_database_at_0001_with_rows_upgrades_to_the_head_keeping_them(
+    store_url: str, engine: sa.Engine
+) -> None:
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0001")
+        rows = _fill_0001(conn)
+
+    with MetadataStore(store_url) as store:
+        train = store.get_step_run("s2")
+        hits = store.find_cached_step_runs("k-train")
+        previous = store.previous_step_run(
+            pipeline_name="training", name="train", before=datetime.now(UTC)
+        )
+        cleared = store.clear_cache(step_name="load", at=datetime.now(UTC))
+        run = store.get_run("training-1")
+
+    assert schema_differences(engine) == []
+    with engine.connect() as conn:
+        assert read_revision(conn) == SCHEMA_REVISION
+        counts = {
+            name: conn.execute(sa.select(sa.func.count()).select_from(sa.table(name))).scalar_one()
+            for name in rows
+        }
+    assert counts == {name: len(table_rows) for name, table_rows in rows.items()}
+    assert (train.status, train.cache_key, train.parent_ids) == (
+        ExecutionStatus.COMPLETED,
+        "k-train",
+        ("s1",),
+    )
+    assert (train.parameters, train.cache_cleared_at) == ({"lr": 0.1}, None)
+    assert train.ended_at == rows["step_runs"][1]["ended_at"]
+    assert [(step.id, outputs["model"].uri) for step, outputs in hits] == [
+        ("s2", "/artifacts/model/1")
+    ]
+    assert previous == train
+    assert cleared == 1
+    assert (run.pipeline_name, run.plan) == ("training", {"nodes": ["load", "train"]})
+
+
+def test_downgrade_to_0001_keeps_rows_and_upgrades_again(store_url: str, engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0001")
+        _fill_0001(conn)
+        command.upgrade(alembic_config(conn), "head")
+        conn.execute(sa.text("UPDATE step_runs SET cache_cleared_at = ended_at"))
+        command.downgrade(alembic_config(conn), "0001")
+
+    step_runs = sa.inspect(engine)
+    assert "cache_cleared_at" not in {c["name"] for c in step_runs.get_columns("step_runs")}
+    assert "ix_step_runs_name_created_at" not in {
+        i["name"] for i in step_runs.get_indexes("step_runs")
+    }
+    with MetadataStore(store_url) as store:
+        assert [s.id for s in store.list_step_runs("r1")] == ["s1", "s2"]
+        assert {s.cache_cleared_at for s in store.list_step_runs("r1")} == {None}
+    assert schema_differences(engine) == []
 
 
 def test_trellis_tables_without_a_revision_are_refused(store_url: str, engine: sa.Engine) -> None:

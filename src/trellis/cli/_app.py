@@ -12,7 +12,7 @@ from trellis.cli._output import print_fields, print_table
 from trellis.exceptions import TrellisError
 
 if TYPE_CHECKING:
-    from trellis.client import Client
+    from trellis.client import Client, PipelineRunView
 
 
 def _client() -> Client:
@@ -38,6 +38,44 @@ def init(folder: Path) -> None:
     click.echo(f"{verb} {home}")
     click.echo("Runs started below this folder are recorded in its trellis.db and artifacts/.")
     click.echo(f"Edit {home / 'config.toml'} to use PostgreSQL or object storage.")
+
+
+@cli.command("run")
+@click.argument("target")
+@click.option(
+    "--param",
+    "-p",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A pipeline parameter (JSON value, or text); repeat for several.",
+)
+@click.option("--no-cache", is_flag=True, help="Reuse no cached results: every step runs.")
+@click.option("--run-name", help="Name of the run (default: <pipeline>-<timestamp>).")
+@click.option("--max-parallelism", type=click.IntRange(min=1), help="Steps run at once.")
+def run_command(
+    target: str,
+    params: tuple[str, ...],
+    no_cache: bool,
+    run_name: str | None,
+    max_parallelism: int | None,
+) -> None:
+    """Run the pipeline TARGET: path/to/file.py[:pipeline] or package.module[:pipeline]."""
+    from trellis.cli._targets import load_pipeline, parse_parameters
+
+    pipeline = load_pipeline(target)
+    options: dict[str, object] = {}
+    if no_cache:
+        options["enable_cache"] = False
+    if run_name:
+        options["run_name"] = run_name
+    if max_parallelism:
+        options["max_parallelism"] = max_parallelism
+    if options:
+        pipeline = pipeline.with_options(**options)  # type: ignore[arg-type]
+    view = pipeline(**parse_parameters(params))
+    click.echo(f"Run {view.name} ({view.id}): {view.status.value}")
+    _print_steps(view)
 
 
 @cli.group()
@@ -90,6 +128,10 @@ def runs_show(run: str) -> None:
             ("error", view.error),
         ],
     )
+    _print_steps(view)
+
+
+def _print_steps(view: PipelineRunView) -> None:
     rows = []
     for step in view.steps.values():
         outputs = ", ".join(f"{a.name}:v{a.version}" for a in step.outputs.values())
@@ -136,6 +178,48 @@ def artifacts_versions(name: str, limit: int, offset: int) -> None:
         ["version", "id", "type", "bytes", "content hash", "created"],
         rows,
     )
+
+
+@cli.group()
+def cache() -> None:
+    """Explain and clear cached step results."""
+
+
+@cache.command("explain")
+@click.argument("run")
+@click.argument("step")
+def cache_explain(run: str, step: str) -> None:
+    """Say why STEP of RUN (a run name or id) did or did not reuse a cached result."""
+    view = _client().get_pipeline_run(run)
+    if step not in view.steps:
+        from trellis.exceptions import NotFoundError
+
+        raise NotFoundError(
+            f"Run `{view.name}` has no step `{step}`; its steps are: {', '.join(view.steps)}."
+        )
+    click.echo(str(view.steps[step].cache_explanation()))
+
+
+@cache.command("clear")
+@click.option("--pipeline", "-p", "pipeline_name", help="Only results of this pipeline.")
+@click.option("--step", "-s", "step_name", help="Only results of this step (id or name).")
+@click.option(
+    "--older-than",
+    type=click.FloatRange(min=0),
+    metavar="DAYS",
+    help="Only results that finished more than DAYS days ago.",
+)
+def cache_clear(pipeline_name: str | None, step_name: str | None, older_than: float | None) -> None:
+    """Stop reusing cached results; their artifacts are kept."""
+    from datetime import timedelta
+
+    cleared = _client().clear_cache(
+        pipeline_name=pipeline_name,
+        step_name=step_name,
+        older_than=timedelta(days=older_than) if older_than is not None else None,
+    )
+    noun = "result" if cleared == 1 else "results"
+    click.echo(f"Cleared {cleared} cached step {noun}; their artifacts are kept.")
 
 
 def main(argv: list[str] | None = None) -> int:

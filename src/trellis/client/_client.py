@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from trellis.artifacts import ArtifactStore, open_artifact_store
@@ -78,6 +78,29 @@ class Client:
         )
         items = [PipelineRunView(r, self.metadata_store, self.artifact_store) for r in page.items]
         return Page(items=items, total=page.total, offset=page.offset, limit=page.limit)
+
+    # -- cache ----------------------------------------------------------------------
+    def clear_cache(
+        self,
+        *,
+        pipeline_name: str | None = None,
+        step_name: str | None = None,
+        older_than: timedelta | None = None,
+    ) -> int:
+        """Stop reusing earlier results (artifacts stay); returns how many were cleared.
+
+        Args:
+            pipeline_name: Only results of this pipeline.
+            step_name: Only results of this step (invocation id or step name).
+            older_than: Only results that finished longer ago than this.
+        """
+        now = datetime.now(UTC)
+        return self.metadata_store.clear_cache(
+            pipeline_name=pipeline_name,
+            step_name=step_name,
+            older_than=now - older_than if older_than is not None else None,
+            at=now,
+        )
 
     # -- artifacts -----------------------------------------------------------------------
     def get_artifact_version(

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from trellis.client._explain import CacheExplanation, explain_cache
 from trellis.exceptions import NotFoundError
 from trellis.metadata import (
     ArtifactVersionRecord,
@@ -74,11 +75,16 @@ class StepRunView:
         io: tuple[list[StepIO], list[StepIO]],
         artifacts: ArtifactStore,
         list_inputs: frozenset[str] = frozenset(),
+        *,
+        run: RunRecord,
+        store: MetadataStore,
     ) -> None:
         self._record = record
         self._io = io
         self._artifacts = artifacts
         self._list_inputs = list_inputs
+        self._run = run
+        self._store = store
 
     def __repr__(self) -> str:
         return f"<StepRun {self.name!r} {self.status}>"
@@ -105,6 +111,21 @@ class StepRunView:
     @property
     def duration(self) -> timedelta | None:
         return _duration(self._record.started_at, self._record.ended_at)
+
+    @property
+    def cache_parts(self) -> dict[str, Any]:
+        """What the cache key was made of, the lookup's finding and the policy."""
+        return dict(self._record.cache_parts)
+
+    def cache_explanation(self) -> CacheExplanation:
+        """Why this step reused a cached result, or why not.
+
+        Example:
+            >>> print(run.steps["train"].cache_explanation())  # doctest: +SKIP
+            Step `train` in run `training-...`: cache miss
+            - parameter `lr` changed 0.1 → 0.01
+        """
+        return explain_cache(self._record, self._run, self._store)
 
     @cached_property
     def inputs(self) -> dict[str, ArtifactVersionView | list[ArtifactVersionView]]:
@@ -181,7 +202,12 @@ class PipelineRunView:
         }
         return {
             r.name: StepRunView(
-                r, io.get(r.id, ([], [])), self._artifacts, lists.get(r.name, frozenset())
+                r,
+                io.get(r.id, ([], [])),
+                self._artifacts,
+                lists.get(r.name, frozenset()),
+                run=self._record,
+                store=self._store,
             )
             for r in records
         }

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
 
 from trellis.dsl._handles import OutputHandle
+from trellis.dsl._options import PipelineCacheOptions, check_cache_policy
 from trellis.dsl._parameters import parameter_json
 from trellis.dsl._signature import parse_outputs, type_hints
 from trellis.dsl._tracing import Tracer, current_tracer
@@ -17,6 +18,7 @@ from trellis.graph import ArtifactSource, Plan
 
 if TYPE_CHECKING:
     from trellis.client import PipelineRunView
+    from trellis.config import CachePolicy
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -39,6 +41,7 @@ class Pipeline(Generic[P, R]):
         *,
         name: str | None = None,
         enable_cache: bool | None = None,
+        cache_policy: CachePolicy | None = None,
         run_name: str | None = None,
         max_parallelism: int | None = None,
     ) -> None:
@@ -47,6 +50,9 @@ class Pipeline(Generic[P, R]):
         self.entrypoint = func
         self.name = name or func.__name__
         self.enable_cache = enable_cache
+        #: Set by ``with_options(enable_cache=False)``: no step reuses cached results.
+        self.refresh_cache = False
+        self.cache_policy = check_cache_policy(cache_policy, f"Pipeline `{self.name}`")
         self.run_name = run_name
         self.max_parallelism = _check_parallelism(max_parallelism)
         functools.update_wrapper(self, func)
@@ -98,7 +104,10 @@ class Pipeline(Generic[P, R]):
         parameters = {
             name: parameter_json(value, name=name, where=where) for name, value in arguments.items()
         }
-        tracer = Tracer(self.name, self.enable_cache)
+        cache = PipelineCacheOptions(
+            self.name, self.enable_cache, self.refresh_cache, self.cache_policy
+        )
+        tracer = Tracer(self.name, cache)
         token = tracer.activate()
         try:
             returned = self.entrypoint(**arguments)  # type: ignore[call-arg]
@@ -147,14 +156,23 @@ class Pipeline(Generic[P, R]):
         *,
         name: str | None = None,
         enable_cache: bool | None = None,
+        cache_policy: CachePolicy | None = None,
         run_name: str | None = None,
         max_parallelism: int | None = None,
     ) -> Pipeline[P, R]:
-        """Change this pipeline's configuration in place; ``None`` keeps a setting."""
+        """Change this pipeline's configuration in place; ``None`` keeps a setting.
+
+        ``enable_cache=False`` here refreshes: no step reuses a cached result, even
+        one that sets ``enable_cache=True`` itself. ``enable_cache=True`` is the
+        default for steps that do not decide.
+        """
         if name is not None:
             self.name = name
         if enable_cache is not None:
             self.enable_cache = enable_cache
+            self.refresh_cache = not enable_cache
+        if cache_policy is not None:
+            self.cache_policy = check_cache_policy(cache_policy, f"Pipeline `{self.name}`")
         if run_name is not None:
             self.run_name = run_name
         if max_parallelism is not None:
@@ -166,6 +184,7 @@ class Pipeline(Generic[P, R]):
         *,
         name: str | None = None,
         enable_cache: bool | None = None,
+        cache_policy: CachePolicy | None = None,
         run_name: str | None = None,
         max_parallelism: int | None = None,
     ) -> Pipeline[P, R]:
@@ -173,13 +192,16 @@ class Pipeline(Generic[P, R]):
 
         Args:
             name: Pipeline name runs are recorded under.
-            enable_cache: Default for steps that do not set ``enable_cache`` themselves.
+            enable_cache: ``False`` refreshes the whole run (no cached results are
+                reused); ``True`` enables caching for steps that do not decide.
+            cache_policy: Default :class:`~trellis.CachePolicy` of the steps.
             run_name: Name of the next run (must be unique).
             max_parallelism: Steps run at once; ``1`` runs them inline.
         """
         return copy.copy(self).configure(
             name=name,
             enable_cache=enable_cache,
+            cache_policy=cache_policy,
             run_name=run_name,
             max_parallelism=max_parallelism,
         )
@@ -200,6 +222,7 @@ def pipeline(
     *,
     name: str | None = None,
     enable_cache: bool | None = None,
+    cache_policy: CachePolicy | None = None,
     run_name: str | None = None,
     max_parallelism: int | None = None,
 ) -> Callable[[Callable[P, R]], Pipeline[P, R]]: ...
@@ -211,6 +234,7 @@ def pipeline(
     *,
     name: str | None = None,
     enable_cache: bool | None = None,
+    cache_policy: CachePolicy | None = None,
     run_name: str | None = None,
     max_parallelism: int | None = None,
 ) -> Pipeline[P, R] | Callable[[Callable[P, R]], Pipeline[P, R]]:
@@ -220,6 +244,7 @@ def pipeline(
         func: The function (when used without parentheses).
         name: Pipeline name (default: the function's name).
         enable_cache: Default for steps that do not set ``enable_cache`` (default on).
+        cache_policy: Default :class:`~trellis.CachePolicy` of the steps.
         run_name: Name of the next run (default: ``{name}-{timestamp}``).
         max_parallelism: Steps run at once (default: CPU count; ``1`` runs inline).
 
@@ -234,6 +259,7 @@ def pipeline(
             function,
             name=name,
             enable_cache=enable_cache,
+            cache_policy=cache_policy,
             run_name=run_name,
             max_parallelism=max_parallelism,
         )

@@ -5,12 +5,16 @@ from __future__ import annotations
 import copy
 import functools
 from collections.abc import Callable, Mapping
-from typing import Any, Generic, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
 
 from trellis.dsl._handles import contains_handle
+from trellis.dsl._options import check_cache_policy
 from trellis.dsl._signature import StepSignature, read_signature
 from trellis.dsl._tracing import current_tracer
 from trellis.exceptions import DefinitionError, HandleError
+
+if TYPE_CHECKING:
+    from trellis.config import CachePolicy
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -35,6 +39,7 @@ class Step(Generic[P, R]):
         *,
         name: str | None = None,
         enable_cache: bool | None = None,
+        cache_policy: CachePolicy | None = None,
         output_materializers: MaterializerChoice = None,
     ) -> None:
         if not callable(func):
@@ -42,6 +47,7 @@ class Step(Generic[P, R]):
         self.entrypoint: Callable[P, R] = func
         self.name = name or func.__name__
         self.enable_cache = enable_cache
+        self.cache_policy = check_cache_policy(cache_policy, f"Step `{self.name}`")
         self.output_materializers = output_materializers
         self._spec: StepSignature | None = None
         functools.update_wrapper(self, func)
@@ -119,6 +125,7 @@ class Step(Generic[P, R]):
         *,
         name: str | None = None,
         enable_cache: bool | None = None,
+        cache_policy: CachePolicy | None = None,
         output_materializers: MaterializerChoice = None,
     ) -> Step[P, R]:
         """Change this step's configuration in place; options left as ``None`` are kept."""
@@ -126,6 +133,8 @@ class Step(Generic[P, R]):
             self.name = name
         if enable_cache is not None:
             self.enable_cache = enable_cache
+        if cache_policy is not None:
+            self.cache_policy = check_cache_policy(cache_policy, f"Step `{self.name}`")
         if output_materializers is not None:
             self.output_materializers = output_materializers
             self._spec = None
@@ -136,6 +145,7 @@ class Step(Generic[P, R]):
         *,
         name: str | None = None,
         enable_cache: bool | None = None,
+        cache_policy: CachePolicy | None = None,
         output_materializers: MaterializerChoice = None,
     ) -> Step[P, R]:
         """A configured copy; ``name=`` also sets the id of the copy's calls.
@@ -146,7 +156,10 @@ class Step(Generic[P, R]):
             'add_svm'
         """
         return self._copy().configure(
-            name=name, enable_cache=enable_cache, output_materializers=output_materializers
+            name=name,
+            enable_cache=enable_cache,
+            cache_policy=cache_policy,
+            output_materializers=output_materializers,
         )
 
 
@@ -169,6 +182,7 @@ def step(
     *,
     name: str | None = None,
     enable_cache: bool | None = None,
+    cache_policy: CachePolicy | None = None,
     output_materializers: MaterializerChoice = None,
 ) -> Callable[[Callable[P, R]], Step[P, R]]: ...
 
@@ -179,6 +193,7 @@ def step(
     *,
     name: str | None = None,
     enable_cache: bool | None = None,
+    cache_policy: CachePolicy | None = None,
     output_materializers: MaterializerChoice = None,
 ) -> Step[P, R] | Callable[[Callable[P, R]], Step[P, R]]:
     """Mark a function as a pipeline step; usable as ``@step`` and ``@step(...)``.
@@ -187,6 +202,8 @@ def step(
         func: The function (when used without parentheses).
         name: Step name (default: the function's name); also the default call id.
         enable_cache: Allow reusing a cached result (default: pipeline's setting, else on).
+        cache_policy: What the cache key is made of and how long results stay valid
+            (default: the pipeline's policy, else :class:`~trellis.CachePolicy()`).
         output_materializers: A materializer class for every output, or a mapping
             of output name to materializer class.
 
@@ -201,6 +218,7 @@ def step(
             function,
             name=name,
             enable_cache=enable_cache,
+            cache_policy=cache_policy,
             output_materializers=output_materializers,
         )
 

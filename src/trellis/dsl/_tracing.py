@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from trellis.dsl._handles import OutputHandle, contains_handle
+from trellis.dsl._options import PipelineCacheOptions
 from trellis.dsl._parameters import parameter_json
 from trellis.exceptions import DefinitionError, HandleError, ParameterError
 from trellis.graph import ArtifactSource, InputBinding, Node, OutputSpec, PlanBuilder
@@ -30,9 +31,9 @@ def current_tracer() -> Tracer | None:
 class Tracer:
     """Records the step calls of one pipeline function into a :class:`PlanBuilder`."""
 
-    def __init__(self, pipeline_name: str, enable_cache: bool | None) -> None:
+    def __init__(self, pipeline_name: str, cache: PipelineCacheOptions | None = None) -> None:
         self.pipeline_name = pipeline_name
-        self.enable_cache = enable_cache
+        self.cache = cache or PipelineCacheOptions(pipeline_name)
         self.builder = PlanBuilder(pipeline_name)
 
     def activate(self) -> contextvars.Token[Tracer | None]:
@@ -85,6 +86,9 @@ class Tracer:
             )
             for declared in spec.outputs
         )
+        enable_cache, cache_reason, cache_policy = self.cache.resolve(
+            node_id, step.enable_cache, step.cache_policy
+        )
         node = Node(
             id=node_id,
             step_name=step.name,
@@ -94,7 +98,9 @@ class Tracer:
             inputs=tuple(inputs),
             after=self._after(after, where),
             outputs=outputs,
-            enable_cache=_first_set(step.enable_cache, self.enable_cache, default=True),
+            enable_cache=enable_cache,
+            cache_reason=cache_reason,
+            cache_policy=cache_policy,
         )
         self.builder.add(node)
         handles = tuple(OutputHandle(self, node_id, o.name, step.name) for o in outputs)
@@ -175,10 +181,3 @@ class Tracer:
                     f"{where}: after= takes step ids or step outputs, got {item!r}."
                 )
         return frozenset(ids)
-
-
-def _first_set(*values: bool | None, default: bool) -> bool:
-    for value in values:
-        if value is not None:
-            return value
-    return default

@@ -33,3 +33,16 @@ def code_info(func: Callable[..., Any]) -> CodeInfo:
         code = getattr(target, "__code__", None)
         data = marshal.dumps(code) if code is not None else repr(target).encode()
         return CodeInfo(None, sha256_hex(data))
+
+
+@lru_cache(maxsize=4096)
+def object_source_hash(obj: Any) -> str:
+    """Hash of the normalized source of a function, class or module (a ``Step``: its function)."""
+    entrypoint = getattr(obj, "entrypoint", None)
+    if entrypoint is not None:
+        return code_info(entrypoint).hash
+    try:
+        return source_hash(inspect.getsource(obj))
+    except (OSError, TypeError, SyntaxError):
+        code = getattr(obj, "__code__", None)
+        return sha256_hex(marshal.dumps(code) if code is not None else repr(obj).encode())

@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 from typing import Any, TypedDict
 
 from trellis.artifacts import ArtifactStore
-from trellis.engine._cache import cache_key, find_hit
+from trellis.engine._cache import CacheKeys, lookup
 from trellis.engine._code import code_info
+from trellis.exceptions import DefinitionError
 from trellis.graph import Node
 from trellis.metadata import (
     ArtifactVersionRecord,
@@ -77,6 +78,7 @@ class RunLoop:
         metadata: MetadataStore,
         artifacts: ArtifactStore,
         launcher: Launcher,
+        cache_keys: CacheKeys,
         clock: Clock = utc_now,
     ) -> None:
         self.run_id = run_id
@@ -85,6 +87,7 @@ class RunLoop:
         self._artifacts = artifacts
         self._launcher = launcher
         self._clock = clock
+        self._cache_keys = cache_keys
         self._nodes: dict[str, Node] = {}
         self._children: dict[str, list[str]] = {}
         self._waiting: dict[str, int] = {}
@@ -93,11 +96,18 @@ class RunLoop:
         self._outputs: dict[str, dict[str, ArtifactVersionRecord]] = {}
         self._step_run_ids: dict[str, str] = {}
         self._blocked: set[str] = set()
+        self._started: dict[str, str] = {}  # node id -> step run id, until recorded done
         self.outcome = LoopOutcome()
 
     # -- graph bookkeeping ------------------------------------------------------------
     def add_node(self, node: Node) -> None:
         """Register a node; it runs once every node it depends on has completed."""
+        unknown = sorted(parent for parent in node.upstream if parent not in self._nodes)
+        if unknown:
+            raise DefinitionError(
+                f"Step `{node.id}` of pipeline `{self.pipeline_name}` waits for "
+                f"{', '.join(unknown)}, which is not a step of this run."
+            )
         self._nodes[node.id] = node
         self._children[node.id] = []
         pending = 0
@@ -142,31 +152,52 @@ class RunLoop:
 
     # -- the loop ---------------------------------------------------------------------
     def run(self) -> LoopOutcome:
-        """Run until no node is ready or running; record skipped nodes at the end."""
-        try:
-            capacity = self._launcher.capacity
-            while self._ready or self._running:
-                # Hold ready steps here rather than in the launcher's queue, so a step
-                # is `running` only while it runs and later priorities can reorder.
-                while self._ready and (capacity is None or len(self._running) < capacity):
-                    self._launch(self._nodes[self._ready.popleft()])
-                if self._running:
-                    done, _ = wait(list(self._running), return_when=FIRST_COMPLETED)
-                    for future in done:
-                        self._complete(future)
-        finally:
-            if self.outcome.skipped:
-                self._metadata.record_skipped_step_runs(
-                    self.run_id,
-                    [(n, self._nodes[n].step_name) for n in self.outcome.skipped],
-                    at=self._clock(),
-                )
+        """Run until no node is ready or running. Call :meth:`finalize` afterwards."""
+        capacity = self._launcher.capacity
+        while self._ready or self._running:
+            # Hold ready steps here rather than in the launcher's queue, so a step
+            # is `running` only while it runs and later priorities can reorder.
+            while self._ready and (capacity is None or len(self._running) < capacity):
+                self._launch(self._nodes[self._ready.popleft()])
+            if self._running:
+                done, _ = wait(list(self._running), return_when=FIRST_COMPLETED)
+                for future in done:
+                    self._complete(future)
         return self.outcome
 
-    def wait_running(self) -> None:
-        """After an interruption: let running tasks end and record them."""
+    def stop(self) -> None:
+        """After an interruption: record the tasks that ended, mark the rest ``stopped``.
+
+        Call it once the launcher is closed (running tasks have ended or were
+        cancelled). Steps that never started are recorded by :meth:`finalize`.
+        """
         for future in list(self._running):
-            self._complete(future)
+            if future.done() and not future.cancelled():
+                self._complete(future)
+        now = self._clock()
+        for node_id, step_run_id in list(self._started.items()):
+            self._metadata.finish_step_run(
+                step_run_id,
+                status=ExecutionStatus.STOPPED,
+                ended_at=now,
+                outputs=[],
+                error="stopped: the run was interrupted",
+            )
+            del self._started[node_id]
+            self.outcome.statuses[node_id] = ExecutionStatus.STOPPED
+        self._running.clear()
+        for node_id in [*self._ready, *self._waiting]:
+            self._skip(node_id)
+        self._ready.clear()
+
+    def finalize(self) -> None:
+        """Record every node that did not run as ``skipped`` (one transaction)."""
+        if self.outcome.skipped:
+            self._metadata.record_skipped_step_runs(
+                self.run_id,
+                [(n, self._nodes[n].step_name) for n in self.outcome.skipped],
+                at=self._clock(),
+            )
 
     def _inputs(self, node: Node) -> dict[str, list[ArtifactVersionRecord]]:
         return {
@@ -177,13 +208,13 @@ class RunLoop:
     def _launch(self, node: Node) -> None:
         inputs = self._inputs(node)
         code = code_info(node.func)
-        key = cache_key(node, code.hash, inputs)
-        parents = [self._step_run_ids[parent] for parent in sorted(node.upstream)]
-        links = [
-            (name, position, version.id)
-            for name, versions in inputs.items()
-            for position, version in enumerate(versions)
-        ]
+        key = self._cache_keys.key(node, inputs)
+        hit = None
+        if node.enable_cache:
+            hit, found = lookup(key.key, node, self._metadata, self._artifacts, self._clock())
+        else:
+            found = {"result": "disabled", "reason": node.cache_reason}
+        policy = node.cache_policy.describe() if node.cache_policy is not None else None
         common = _StepRunFields(
             run_id=self.run_id,
             name=node.id,
@@ -192,26 +223,29 @@ class RunLoop:
             code_hash=code.hash,
             source_code=code.source,
             cache_key=key.key,
-            cache_parts=key.parts,
-            parent_ids=parents,
-            inputs=links,
+            cache_parts={"parts": dict(key.parts), "lookup": found, "policy": policy},
+            parent_ids=[self._step_run_ids[parent] for parent in sorted(node.upstream)],
+            inputs=[
+                (name, position, version.id)
+                for name, versions in inputs.items()
+                for position, version in enumerate(versions)
+            ],
         )
-        if node.enable_cache:
-            hit = find_hit(key.key, node, self._metadata, self._artifacts)
-            if hit is not None:
-                original, outputs = hit
-                self._step_run_ids[node.id] = self._metadata.record_cached_step_run(
-                    **common,
-                    original_step_run_id=original.id,
-                    outputs={name: version.id for name, version in outputs.items()},
-                    at=self._clock(),
-                )
-                self._outputs[node.id] = outputs
-                logger.info("Step `%s` cached: reusing step run %s", node.id, original.id)
-                self._done(node.id, ExecutionStatus.CACHED)
-                return
+        if hit is not None:
+            original, outputs = hit
+            self._step_run_ids[node.id] = self._metadata.record_cached_step_run(
+                **common,
+                original_step_run_id=original.id,
+                outputs={name: version.id for name, version in outputs.items()},
+                at=self._clock(),
+            )
+            self._outputs[node.id] = outputs
+            logger.info("Step `%s` cached: reusing step run %s", node.id, original.id)
+            self._done(node.id, ExecutionStatus.CACHED)
+            return
         step_run_id = self._metadata.start_step_run(**common, started_at=self._clock())
         self._step_run_ids[node.id] = step_run_id
+        self._started[node.id] = step_run_id  # before submit: an interrupt may land in it
         task = StepTask(
             run_id=self.run_id,
             pipeline_name=self.pipeline_name,
@@ -229,6 +263,7 @@ class RunLoop:
 
     def _complete(self, future: Future[StepResult]) -> None:
         node_id, step_run_id = self._running.pop(future)
+        del self._started[node_id]
         node = self._nodes[node_id]
         result = future.result()
         if result.error is not None:

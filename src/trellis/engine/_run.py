@@ -9,12 +9,13 @@ from pathlib import Path
 from trellis.artifacts import open_artifact_store
 from trellis.client import PipelineRunView, open_metadata_store
 from trellis.config import Settings, resolve_settings
+from trellis.engine._cache import CacheKeys
 from trellis.engine._environment import environment
 from trellis.engine._loop import Clock, LoopOutcome, RunLoop, utc_now
 from trellis.exceptions import RunFailedError, StepFailedError
 from trellis.graph import Plan
 from trellis.metadata import ExecutionStatus, MetadataStore
-from trellis.orchestrators import create_launcher
+from trellis.orchestrators import Launcher, create_launcher
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ def run_plan(
     run_name: str | None = None,
     max_parallelism: int | None = None,
     settings: Settings | None = None,
-    clock: Clock = utc_now,
+    clock: Clock | None = None,
 ) -> PipelineRunView:
     """Run ``plan`` to the end and return its recorded run.
 
@@ -38,6 +39,10 @@ def run_plan(
             downstream of it as ``skipped``, independent branches ran to the end.
     """
     settings = settings or resolve_settings()
+    clock = clock or utc_now
+    cache_keys = CacheKeys()
+    for node in plan:  # reads dependency files, calls cache_func: fail before the run exists
+        cache_keys.prepare(node)
     metadata = open_metadata_store(settings.store_url)
     artifacts = open_artifact_store(settings.artifacts_url)
     parallelism = max_parallelism or settings.max_parallelism
@@ -62,29 +67,45 @@ def run_plan(
         metadata=metadata,
         artifacts=artifacts,
         launcher=launcher,
+        cache_keys=cache_keys,
         clock=clock,
     )
     for node in plan:
         loop.add_node(node)
-    launcher.start()
     try:
+        launcher.start()
         outcome = loop.run()
-    except BaseException as exc:  # Ctrl-C or a crash of the driver itself
-        launcher.close()
-        loop.wait_running()
-        status = (
-            ExecutionStatus.STOPPED
-            if isinstance(exc, KeyboardInterrupt)
-            else ExecutionStatus.FAILED
-        )
-        metadata.finish_run(run.id, status=status, ended_at=clock(), error=repr(exc))
+    except BaseException as exc:  # Ctrl-C, or a crash of the driver itself
+        _stop(loop, launcher, metadata, run.id, exc, clock)
         raise
     launcher.close()
+    loop.finalize()
     _finish(plan, run.id, run.name, outcome, metadata, now=clock())
     view = PipelineRunView(metadata.get_run(run.id), metadata, artifacts)
     if outcome.failures:
         raise _failure_error(plan, view, outcome)
     return view
+
+
+def _stop(
+    loop: RunLoop,
+    launcher: Launcher,
+    metadata: MetadataStore,
+    run_id: str,
+    exc: BaseException,
+    clock: Clock,
+) -> None:
+    """Wind a run down after an interruption; the run's final status is always written."""
+    interrupted = isinstance(exc, KeyboardInterrupt)
+    status = ExecutionStatus.STOPPED if interrupted else ExecutionStatus.FAILED
+    error = "interrupted (KeyboardInterrupt)" if interrupted else f"{type(exc).__name__}: {exc}"
+    try:
+        logger.warning("Run interrupted: waiting for running steps (Ctrl-C again abandons them)")
+        launcher.close()
+        loop.stop()
+        loop.finalize()
+    finally:
+        metadata.finish_run(run_id, status=status, ended_at=clock(), error=error)
 
 
 def _finish(

@@ -61,6 +61,8 @@ class Node:
         after: Ids of nodes that must finish first without passing data.
         outputs: Declared outputs, in order.
         enable_cache: Whether a cached result may replace running the step.
+        cache_reason: Where ``enable_cache`` came from (explains disabled caches).
+        cache_policy: The :class:`~trellis.CachePolicy` of the step, if any.
     """
 
     id: str
@@ -72,6 +74,8 @@ class Node:
     after: frozenset[str]
     outputs: tuple[OutputSpec, ...]
     enable_cache: bool = True
+    cache_reason: str = "default"
+    cache_policy: Any = None
 
     @property
     def upstream(self) -> frozenset[str]:

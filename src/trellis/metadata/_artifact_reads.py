@@ -1,4 +1,4 @@
-"""Reading artifacts, their versions, and step runs that can serve a cache hit."""
+"""Reading artifacts and their versions."""
 
 from __future__ import annotations
 
@@ -6,25 +6,15 @@ from sqlalchemy import func, or_, select
 
 from trellis.exceptions import NotFoundError
 from trellis.metadata._base import StoreBase
-from trellis.metadata._records import (
-    ArtifactRecord,
-    ArtifactVersionRecord,
-    ExecutionStatus,
-    Page,
-    StepRunRecord,
-)
+from trellis.metadata._records import ArtifactRecord, ArtifactVersionRecord, Page
 from trellis.metadata._rows import (
     artifact_record,
-    load_outputs,
-    load_parents,
     select_artifacts,
-    select_step_runs,
     select_versions,
-    step_run_record,
     version_record,
 )
 from trellis.metadata._run_reads import page
-from trellis.metadata._schema import ARTIFACT_VERSIONS, ARTIFACTS, STEP_RUNS
+from trellis.metadata._schema import ARTIFACT_VERSIONS, ARTIFACTS
 
 __all__ = ["ArtifactReads"]
 
@@ -122,33 +112,3 @@ class ArtifactReads(StoreBase):
             query = query.where(func.lower(ARTIFACTS.c.name).contains(needle, autoescape=True))
         with self._read("list artifacts") as conn:
             return page(conn, query, offset=offset, limit=limit, record=artifact_record)
-
-    def find_cached_step_runs(
-        self, cache_key: str, *, limit: int = 5
-    ) -> list[tuple[StepRunRecord, dict[str, ArtifactVersionRecord]]]:
-        """Return completed step runs with this cache key, newest first, with their outputs.
-
-        Cached step runs are not returned: a hit points at the run that
-        produced the outputs. The caller checks age and that files still exist.
-
-        Example:
-            >>> for step_run, outputs in store.find_cached_step_runs(key):  # doctest: +SKIP
-            ...     print(step_run.id, {n: v.uri for n, v in outputs.items()})
-        """
-        query = (
-            select_step_runs()
-            .where(
-                STEP_RUNS.c.cache_key == cache_key,
-                STEP_RUNS.c.status == ExecutionStatus.COMPLETED.value,
-            )
-            .order_by(STEP_RUNS.c.created_at.desc(), STEP_RUNS.c.id.desc())
-            .limit(limit)
-        )
-        with self._read(f"look up cached step runs for key {cache_key!r}") as conn:
-            rows = conn.execute(query).all()
-            ids = [row.id for row in rows]
-            outputs = load_outputs(conn, ids)
-            parents = load_parents(conn, ids)
-        return [
-            (step_run_record(row, parents.get(row.id, ())), outputs.get(row.id, {})) for row in rows
-        ]

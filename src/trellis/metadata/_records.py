@@ -81,6 +81,8 @@ class StepRunRecord:
     traceback: str | None
     #: Ids of the step runs this one depends on (data edges and ``after=``).
     parent_ids: Sequence[str]
+    #: When ``clear_cache`` stopped this step run from serving cache hits.
+    cache_cleared_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, Table, bindparam, select
+from sqlalchemy import Connection, Row, Select, Table, bindparam, func, select
 
 from trellis.metadata._records import (
     ArtifactRecord,
@@ -38,8 +38,10 @@ __all__ = [
     "select_pipelines",
     "select_runs",
     "select_step_runs",
+    "select_step_runs_with_parents",
     "select_versions",
     "step_run_record",
+    "step_run_record_with_parents",
     "version_record",
 ]
 
@@ -103,7 +105,30 @@ def step_run_record(row: Row[Any], parent_ids: Sequence[str]) -> StepRunRecord:
         error=row.error,
         traceback=row.traceback,
         parent_ids=tuple(parent_ids),
+        cache_cleared_at=row.cache_cleared_at,
     )
+
+
+def select_step_runs_with_parents() -> Select[Any]:
+    """Step runs plus their parent ids in one column, so one statement reads whole records.
+
+    The ids are folded into a comma-separated ``parent_ids_csv`` (ids are hex,
+    so the comma is unambiguous): ``group_concat`` on SQLite, ``string_agg`` on
+    PostgreSQL.
+    """
+    links = STEP_RUN_PARENTS.c
+    parents = (
+        select(func.aggregate_strings(links.parent_id, ","))
+        .where(links.step_run_id == STEP_RUNS.c.id)
+        .scalar_subquery()
+    )
+    return select(STEP_RUNS, parents.label("parent_ids_csv"))
+
+
+def step_run_record_with_parents(row: Row[Any]) -> StepRunRecord:
+    """The record of a row of :func:`select_step_runs_with_parents` (parents sorted)."""
+    folded: str | None = row.parent_ids_csv
+    return step_run_record(row, sorted(folded.split(",")) if folded else ())
 
 
 def select_artifacts() -> Select[Any]:

@@ -153,8 +153,11 @@ STEP_RUNS = Table(
     _ref("original_step_run_id", "step_runs.id", ondelete="SET NULL", nullable=True),
     Column("error", Text()),
     Column("traceback", Text()),
+    # Set by ``clear_cache``: the step run no longer serves cache hits (revision 0002).
+    _time("cache_cleared_at"),
     Index(None, "run_id", "created_at"),
     Index(None, "cache_key", "created_at"),
+    Index(None, "name", "created_at"),
 )
 
 STEP_RUN_PARENTS = Table(

@@ -192,6 +192,7 @@ class StepWrites(StoreBase):
             "original_step_run_id": original_step_run_id,
             "error": None,
             "traceback": None,
+            "cache_cleared_at": None,
         }
 
     @staticmethod

@@ -6,6 +6,7 @@ from types import TracebackType
 
 from trellis.metadata._artifact_reads import ArtifactReads
 from trellis.metadata._base import UtcClock
+from trellis.metadata._cache import StepCache
 from trellis.metadata._engine import open_engine
 from trellis.metadata._migrator import ensure_schema
 from trellis.metadata._run_reads import RunReads
@@ -14,7 +15,7 @@ from trellis.metadata._writes import StoreWrites, upserts
 __all__ = ["MetadataStore"]
 
 
-class MetadataStore(StoreWrites, RunReads, ArtifactReads):
+class MetadataStore(StoreWrites, RunReads, ArtifactReads, StepCache):
     """Records pipelines, runs, step runs and artifact versions in SQLite or PostgreSQL.
 
     Opening a store creates the database schema when the database is empty and

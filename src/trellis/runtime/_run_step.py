@@ -85,7 +85,9 @@ def run_step(task: StepTask) -> StepResult:
             )
             for spec in task.outputs
         }
-    except Exception as exc:
+    except KeyboardInterrupt:
+        raise  # the driver stops the run
+    except BaseException as exc:  # SystemExit from a step is a step failure too
         error = StepError(
             type=f"{type(exc).__module__}.{type(exc).__qualname__}".removeprefix("builtins."),
             message=str(exc),

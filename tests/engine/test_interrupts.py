@@ -1,0 +1,111 @@
+"""Interrupted runs end `stopped` with every step recorded; SystemExit in a step is a failure."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from trellis import Client, ExecutionStatus, StepFailedError, pipeline, step
+
+
+@step
+def first() -> int:
+    return 1
+
+
+@step
+def after(x: int) -> int:
+    return x + 1
+
+
+def test_keyboard_interrupt_inside_an_inline_step_stops_the_run() -> None:
+    @step
+    def interrupted(x: int) -> int:
+        raise KeyboardInterrupt
+
+    @pipeline(max_parallelism=1)
+    def stoppable() -> None:
+        after(interrupted(first()))
+
+    with pytest.raises(KeyboardInterrupt):
+        stoppable()
+    run = Client().get_pipeline("stoppable").last_run
+    assert run.status is ExecutionStatus.STOPPED
+    assert {name: s.status for name, s in run.steps.items()} == {
+        "first": ExecutionStatus.COMPLETED,
+        "interrupted": ExecutionStatus.STOPPED,
+        "after": ExecutionStatus.SKIPPED,
+    }
+    assert run.end_time is not None
+
+
+def test_system_exit_in_a_step_is_a_step_failure() -> None:
+    @step
+    def exits(x: int) -> int:
+        sys.exit(3)
+
+    @pipeline(max_parallelism=2)
+    def exiting() -> None:
+        exits(first())
+
+    with pytest.raises(StepFailedError, match="step `exits` raised SystemExit: 3"):
+        exiting()
+    run = Client().get_pipeline("exiting").last_run
+    assert run.steps["exits"].status is ExecutionStatus.FAILED
+
+
+SIGINT_SCRIPT = """
+import sys, time
+from pathlib import Path
+from trellis import pipeline, step
+
+@step
+def slow() -> int:
+    Path(sys.argv[1]).write_text("started")
+    time.sleep(1.5)
+    return 1
+
+@step
+def later(x: int) -> int:
+    return x
+
+@pipeline(max_parallelism=2)
+def interruptible() -> None:
+    later(slow())
+
+interruptible()
+"""
+
+
+def test_sigint_awaits_running_steps_and_leaves_a_stopped_run(
+    tmp_path: Path, trellis_home: Path
+) -> None:
+    flag = tmp_path / "started"
+    process = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(SIGINT_SCRIPT), str(flag)],
+        env={**os.environ, "TRELLIS_HOME": str(trellis_home)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not flag.exists():  # wait for the step to be running, not for a fixed time
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the step never started"
+        time.sleep(0.01)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode != 0
+    assert "KeyboardInterrupt" in err
+    run = Client().get_pipeline("interruptible").last_run
+    assert run.status is ExecutionStatus.STOPPED
+    assert run.error == "interrupted (KeyboardInterrupt)"
+    steps = {name: s.status for name, s in run.steps.items()}
+    assert steps == {"slow": ExecutionStatus.COMPLETED, "later": ExecutionStatus.SKIPPED}
