@@ -15,9 +15,16 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings
 from sqlalchemy.engine import make_url
 
 from trellis.client import close_metadata_stores
+
+# CI runs the same examples every time (a red build must be reproducible); local
+# runs keep exploring new ones.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 _TRELLIS_VARIABLES = (
     "TRELLIS_HOME",

@@ -65,6 +65,10 @@ def test_list_pipeline_runs_filters() -> None:
     newest = everything.items[0]
     after = client.list_pipeline_runs(created_after=newest.created - timedelta(microseconds=1))
     assert [r.id for r in after.items] == [newest.id]
+    from trellis.exceptions import ParameterError
+
+    with pytest.raises(ParameterError, match="Unknown run status 'bogus'; choose one of"):
+        client.list_pipeline_runs(status="bogus")
     page = client.list_pipeline_runs(limit=1, offset=1)
     assert (page.total, len(page.items)) == (2, 1)
 

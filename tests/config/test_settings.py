@@ -64,3 +64,10 @@ def test_init_is_idempotent_and_keeps_config(tmp_path: Path) -> None:
     again, created_again = init_project(tmp_path)
     assert (created, created_again) == (True, False)
     assert (again / "config.toml").read_text() == "max_parallelism = 2\n"
+
+
+def test_bad_parallelism_in_the_config_file_names_the_file(tmp_path: Path) -> None:
+    home, _ = init_project(tmp_path)
+    (home / "config.toml").write_text("max_parallelism = 0\n")
+    with pytest.raises(ConfigurationError, match=r"`max_parallelism` in .*config.toml must be"):
+        resolve_settings({}, tmp_path)

@@ -280,3 +280,39 @@ def test_step_and_pipeline_configure_and_with_options() -> None:
     refreshed = copy.compile().nodes["s"]
     assert refreshed.enable_cache is False  # ...but with_options(enable_cache=False) refreshes
     assert "was run with enable_cache=False" in refreshed.cache_reason
+
+
+def test_arguments_bind_like_python() -> None:
+    @step
+    def posonly(x: int, /, y: int = 2) -> int:
+        return x * 10 + y
+
+    @step
+    def kwonly(a: int, *, b: int = 1) -> int:
+        return a + b
+
+    @pipeline
+    def p() -> None:
+        posonly(1, y=3)
+
+    @pipeline
+    def q() -> None:
+        kwonly(1, 2)  # type: ignore[misc]
+
+    run = p()
+    assert run.steps["posonly"].output.load() == 13
+    with pytest.raises(ParameterError, match="too many positional arguments"):
+        q.compile()
+
+
+def test_after_none_explains_steps_without_outputs() -> None:
+    @step
+    def side() -> None:
+        return None
+
+    @pipeline
+    def p() -> None:
+        make(after=[side()])
+
+    with pytest.raises(DefinitionError, match=r'give its id instead, e\.g\. after="cleanup"'):
+        p.compile()

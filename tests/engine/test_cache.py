@@ -372,3 +372,77 @@ def test_clear_cache_invalidates_without_deleting_artifacts() -> None:
     assert first.steps["train"].output.load() == pytest.approx(0.3)  # artifact kept
     assert "cleared by `trellis cache clear`" in explain(second, "train")
     assert Client().clear_cache(pipeline_name="other") == 0
+
+
+def test_closure_values_join_the_key() -> None:
+    def scaler(k: int) -> Step[Any, Any]:
+        @step(name="scale")
+        def scale(x: int) -> int:
+            return x * k
+
+        return scale
+
+    def run_with(k: int) -> Any:
+        scale = scaler(k)
+
+        @pipeline(name="scaling_closure")
+        def scaling() -> None:
+            scale(5)
+
+        return scaling()
+
+    run_with(2)
+    assert statuses(run_with(2)) == {"scale": CACHED}
+    tripled = run_with(3)
+    assert statuses(tripled) == {"scale": COMPLETED}
+    assert tripled.steps["scale"].output.load() == 15  # not the cached 10
+    assert "captured value `k` changed" in explain(tripled, "scale")
+
+
+MODULE_WITH_GLOBALS = """
+from trellis import pipeline, step
+
+FACTOR = {factor}
+
+def helper(x):
+    return x + {offset}
+
+@step
+def compute(x: int) -> int:
+    return helper(x) * FACTOR
+
+@pipeline(name="globals_pipeline")
+def globals_pipeline() -> None:
+    compute(1)
+"""
+
+
+def test_module_constants_and_helpers_join_the_key(tmp_path: Path) -> None:
+    def run(folder: str, factor: int, offset: int) -> Any:
+        source = MODULE_WITH_GLOBALS.format(factor=factor, offset=offset)
+        return make_module(tmp_path / folder, "with_globals", source).globals_pipeline()
+
+    run("a", 2, 1)
+    assert statuses(run("b", 2, 1)) == {"compute": CACHED}
+    changed_constant = run("c", 3, 1)
+    assert changed_constant.steps["compute"].output.load() == 6
+    assert "captured value `FACTOR` changed" in explain(changed_constant, "compute")
+    changed_helper = run("d", 3, 5)
+    assert changed_helper.steps["compute"].output.load() == 18
+    assert "captured value `helper` changed" in explain(changed_helper, "compute")
+
+
+def test_a_hit_never_reuses_another_pipelines_unnamed_artifact() -> None:
+    @pipeline
+    def first_pipeline() -> None:
+        load(4)
+
+    @pipeline
+    def second_pipeline() -> None:
+        load(4)
+
+    first_pipeline()
+    second = second_pipeline()
+    assert statuses(second) == {"load": COMPLETED}
+    assert second.steps["load"].output.name == "second_pipeline::load::output"
+    assert Client().get_artifact_version("second_pipeline::load::output").load() == [0, 1, 2, 3]

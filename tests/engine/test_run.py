@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Annotated
 
 import pytest
@@ -298,3 +299,70 @@ def test_parallelism_limit_is_respected_and_start_times_are_real() -> None:
     steps = sorted((run.steps[n] for n in ("busy", "busy_2", "busy_3")), key=lambda s: s.start_time)
     # the third step began only when one of the first two had ended
     assert steps[2].start_time >= min(steps[0].end_time, steps[1].end_time)
+
+
+def test_materializer_metadata_that_is_not_json_is_a_step_failure() -> None:
+    from trellis import BaseMaterializer
+
+    class OddMetadata(BaseMaterializer):
+        def save(self, data: int) -> None:
+            with self.open("v.txt", "w") as fh:
+                fh.write(str(data))
+
+        def load(self, data_type: type) -> int:
+            with self.open("v.txt", "r") as fh:
+                return int(fh.read())
+
+        def extract_metadata(self, data: int) -> dict[str, object]:
+            return {"when": object()}
+
+    odd = make.with_options(name="odd", output_materializers=OddMetadata)
+
+    @pipeline(enable_cache=False)
+    def p() -> None:
+        odd(1)
+        inc(2)
+
+    with pytest.raises(StepFailedError) as info:
+        p()
+    assert "extracted metadata for output `output` that is not JSON" in str(info.value)
+    run = Client().get_pipeline_run(info.value.run_id)
+    assert run.steps["inc"].status is ExecutionStatus.COMPLETED
+
+
+def test_missing_run_output_says_why() -> None:
+    @pipeline(enable_cache=False)
+    def p() -> Annotated[int, "result"]:
+        return inc(boom(make()))
+
+    with pytest.raises(StepFailedError) as info:
+        p()
+    run = Client().get_pipeline_run(info.value.run_id)
+    from trellis import NotFoundError
+
+    with pytest.raises(NotFoundError, match="step `inc` is skipped"):
+        run.outputs["result"]
+    with pytest.raises(NotFoundError, match="has no output named 'other'"):
+        run.outputs["other"]
+
+
+def test_run_environment_records_the_git_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "f.txt").write_text("x")
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "add", "f.txt"], check=True)
+    subprocess.run([*git, "commit", "-qm", "init"], check=True)
+    head = subprocess.run(
+        [*git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    monkeypatch.chdir(tmp_path)
+
+    @pipeline
+    def p() -> None:
+        make()
+
+    assert p().environment["git"]["commit"] == head

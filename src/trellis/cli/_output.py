@@ -53,6 +53,7 @@ def print_table(
             stream.write("\t".join(row) + "\n")
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=title, title_justify="left")
@@ -61,6 +62,7 @@ def print_table(
         table.add_column(column, overflow="fold")
     status_index = columns.index("status") if "status" in columns else None
     for row in cells:
+        row = [escape(cell) for cell in row]  # names like "scores[bold]" are data, not markup
         if status_index is not None:
             style = _STATUS_STYLE.get(row[status_index])
             if style:

@@ -9,6 +9,7 @@ from trellis.artifacts import ArtifactStore, open_artifact_store
 from trellis.client._stores import open_metadata_store
 from trellis.client._views import ArtifactVersionView, PipelineRunView, PipelineView
 from trellis.config import Settings, resolve_settings
+from trellis.exceptions import ParameterError
 from trellis.metadata import ArtifactRecord, ExecutionStatus, MetadataStore, Page
 
 
@@ -70,7 +71,7 @@ class Client:
         """Runs newest first, filtered; one page of at most ``limit``."""
         page = self.metadata_store.list_runs(
             pipeline_name=pipeline_name,
-            status=ExecutionStatus(status) if status is not None else None,
+            status=_status(status),
             created_after=created_after,
             created_before=created_before,
             offset=offset,
@@ -135,3 +136,13 @@ def load_artifact(name_or_id: str, version: int | None = None) -> Any:
         'Hello World!'
     """
     return Client().get_artifact_version(name_or_id, version).load()
+
+
+def _status(value: ExecutionStatus | str | None) -> ExecutionStatus | None:
+    if value is None:
+        return None
+    try:
+        return ExecutionStatus(value)
+    except ValueError:
+        choices = ", ".join(s.value for s in ExecutionStatus)
+        raise ParameterError(f"Unknown run status {value!r}; choose one of {choices}.") from None

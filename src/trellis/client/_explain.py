@@ -166,6 +166,13 @@ class _Explainer:
             else:
                 reasons.append("code changed")
                 diff = _source_diff(previous, step)
+        if old.get("captured") != new.get("captured") and None not in (
+            old.get("captured"),
+            new.get("captured"),
+        ):
+            reasons += _compare_mapping(
+                "captured value", old.get("captured"), new.get("captured"), values=False
+            )
         if old.get("parameters") != new.get("parameters"):
             if old.get("parameters") is None or new.get("parameters") is None:
                 reasons.append("include_parameters of the cache policy changed")

@@ -213,18 +213,47 @@ class PipelineRunView:
         }
 
     @property
-    def outputs(self) -> dict[str, ArtifactVersionView]:
-        """The pipeline's named outputs (what the pipeline function returned)."""
-        result: dict[str, ArtifactVersionView] = {}
+    def outputs(self) -> _RunOutputs:
+        """The pipeline's named outputs (what the pipeline function returned).
+
+        An output whose step did not complete is missing; asking for it says why.
+        """
+        result = _RunOutputs(self)
         for name, (step_id, output) in _pairs(self._record.outputs):
             step = self.steps.get(step_id)
             if step is not None and output in step.outputs:
                 result[name] = step.outputs[output]
         return result
 
+    def _missing_output(self, name: str) -> NotFoundError:
+        declared = dict(_pairs(self._record.outputs))
+        if name not in declared:
+            return NotFoundError(
+                f"Run `{self.name}` has no output named {name!r}; its pipeline returns: "
+                f"{', '.join(declared) or 'nothing'}."
+            )
+        step_id, _ = declared[name]
+        step = self.steps.get(step_id)
+        state = step.status.value if step is not None else "not recorded"
+        return NotFoundError(
+            f"Output {name!r} of run `{self.name}` does not exist: step `{step_id}` is "
+            f"{state}. See `trellis runs show {self.id}`."
+        )
+
     def refresh(self) -> PipelineRunView:
         """A fresh view of the same run (status and steps re-read)."""
         return PipelineRunView(self._store.get_run(self._record.id), self._store, self._artifacts)
+
+
+class _RunOutputs(dict[str, ArtifactVersionView]):
+    """A dict of a run's outputs whose missing keys explain themselves."""
+
+    def __init__(self, run: PipelineRunView) -> None:
+        super().__init__()
+        self._run = run
+
+    def __missing__(self, name: str) -> ArtifactVersionView:
+        raise self._run._missing_output(name)
 
 
 def _pairs(outputs: Mapping[str, Any]) -> list[tuple[str, tuple[str, str]]]:

@@ -157,6 +157,9 @@ def resolve_settings(env: Mapping[str, str] | None = None, cwd: Path | None = No
     def pick(key: str, env_name: str) -> object:
         return env.get(env_name) or file_values.get(key)
 
+    def origin(key: str, env_name: str) -> str:
+        return env_name if env.get(env_name) else f"`{key}` in {home / CONFIG_FILE_NAME}"
+
     store = pick("store", "TRELLIS_STORE")
     artifacts = pick("artifacts", "TRELLIS_ARTIFACTS")
     orchestrator = pick("orchestrator", "TRELLIS_ORCHESTRATOR") or "local"
@@ -166,7 +169,8 @@ def resolve_settings(env: Mapping[str, str] | None = None, cwd: Path | None = No
         artifacts_url=_local_url(str(artifacts), home) if artifacts else str(home / "artifacts"),
         orchestrator=str(orchestrator),
         max_parallelism=_parallelism(
-            pick("max_parallelism", "TRELLIS_MAX_PARALLELISM"), "TRELLIS_MAX_PARALLELISM"
+            pick("max_parallelism", "TRELLIS_MAX_PARALLELISM"),
+            origin("max_parallelism", "TRELLIS_MAX_PARALLELISM"),
         ),
         source=source,
     )

@@ -113,32 +113,32 @@ class Tracer:
         signature: inspect.Signature, args: Sequence[Any], kwargs: Mapping[str, Any], where: str
     ) -> dict[str, Any]:
         names = list(signature.parameters)
-        if len(args) > len(names):
-            raise ParameterError(
-                f"{where} takes {len(names)} argument(s) ({', '.join(names)}) "
-                f"but {len(args)} positional values were given."
-            )
-        arguments = dict(zip(names, args, strict=False))
-        for name, value in kwargs.items():
+        for name in kwargs:
             if name not in signature.parameters:
                 raise ParameterError(
                     f"{where} has no parameter `{name}`; its parameters are: "
                     f"{', '.join(names) or '(none)'}."
                 )
-            if name in arguments:
-                raise ParameterError(f"{where} got two values for parameter `{name}`.")
-            arguments[name] = value
-        missing = [
-            name
-            for name, param in signature.parameters.items()
-            if name not in arguments and param.default is param.empty
-        ]
-        if missing:
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            missing = [
+                name
+                for name, param in signature.parameters.items()
+                if param.default is param.empty
+                and name not in kwargs
+                and names.index(name) >= len(args)
+            ]
+            if missing:
+                raise ParameterError(
+                    f"{where} is missing a value for {', '.join(f'`{m}`' for m in missing)}; "
+                    "pass a step output or a parameter value."
+                ) from None
             raise ParameterError(
-                f"{where} is missing a value for {', '.join(f'`{m}`' for m in missing)}; "
-                "pass a step output or a parameter value."
-            )
-        return arguments
+                f"{where}: {exc} (parameters: {', '.join(names)}). Call the step as you "
+                "would call its function."
+            ) from None
+        return dict(bound.arguments)
 
     def _check_handle(self, handle: OutputHandle, where: str) -> ArtifactSource:
         if not handle.belongs_to(self):
@@ -176,6 +176,12 @@ class Tracer:
                 ids.add(self._check_handle(item, where).node_id)
             elif isinstance(item, str):
                 ids.add(item)
+            elif item is None:
+                raise DefinitionError(
+                    f"{where}: after= got None, which is what calling a step without "
+                    "outputs returns inside a pipeline; give its id instead, e.g. "
+                    'after="cleanup" (or call it with id="..." and use that).'
+                )
             else:
                 raise DefinitionError(
                     f"{where}: after= takes step ids or step outputs, got {item!r}."

@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from trellis.artifacts import ArtifactStore, import_path
-from trellis.engine._code import code_info, object_source_hash
+from trellis.engine._code import captured_values, code_info, object_source_hash
 from trellis.exceptions import DefinitionError
 from trellis.graph import Node
 from trellis.hashing import hash_json
 from trellis.metadata import ArtifactVersionRecord, MetadataStore, StepRunRecord
 
 #: Bump when the layout of the key document changes: old entries then miss.
-CACHE_FORMAT_VERSION = 2
+CACHE_FORMAT_VERSION = 3
 
 Hit = tuple[StepRunRecord, dict[str, ArtifactVersionRecord]]
 
@@ -59,6 +59,7 @@ class CacheKeys:
     def __init__(self) -> None:
         self._prepared: dict[str, dict[str, Any]] = {}
         self._files: dict[Path, str] = {}
+        self._captured_by_func: dict[Any, dict[str, Any]] = {}
 
     def prepare(self, node: Node) -> dict[str, Any]:
         prepared = self._prepared.get(node.id)
@@ -67,9 +68,11 @@ class CacheKeys:
         where = f"Step `{node.id}`"
         policy = node.cache_policy
         code = code_info(node.func)
+        include_code = policy is None or policy.include_step_code
         parts: dict[str, Any] = {
             "cache_format": CACHE_FORMAT_VERSION,
-            "code": code.hash if policy is None or policy.include_step_code else None,
+            "code": code.hash if include_code else None,
+            "captured": self._captured(node.func) if include_code else None,
         }
         if policy is not None:
             parts["source_dependencies"] = {
@@ -84,6 +87,13 @@ class CacheKeys:
             parts["cache_version"] = policy.cache_version
         self._prepared[node.id] = parts
         return parts
+
+    def _captured(self, func: Any) -> dict[str, Any]:
+        # per run, not per process: a module constant may be reassigned between runs
+        found = self._captured_by_func.get(func)
+        if found is None:
+            found = self._captured_by_func[func] = captured_values(func)
+        return found
 
     def _file(self, path: Path, where: str) -> str:
         resolved = path.resolve()
@@ -120,8 +130,12 @@ class CacheKeys:
             if name not in ignored
         }
         parts["inputs_by"] = "content" if by_value else "artifact_id"
+        # the artifact name is part of the key: a hit must produce what this node would
         parts["outputs"] = {
-            spec.name: import_path(spec.materializer) if spec.materializer else None
+            spec.name: {
+                "artifact": spec.artifact_name,
+                "materializer": import_path(spec.materializer) if spec.materializer else None,
+            }
             for spec in node.outputs
         }
         return CacheKey(hash_json(parts), parts)

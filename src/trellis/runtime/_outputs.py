@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import types
 import typing
 from typing import Any, get_args, get_origin
@@ -87,3 +88,15 @@ def split_outputs(value: Any, outputs: tuple[OutputSpec, ...], where: str) -> di
             )
         result[spec.name] = item
     return result
+
+
+def check_metadata(metadata: Any, output: str, materializer: str, where: str) -> None:
+    """Materializer metadata must be JSON: the driver records it in the database."""
+    try:
+        json.dumps(metadata)
+    except (TypeError, ValueError) as exc:
+        raise StepOutputError(
+            f"{where}: materializer {materializer} extracted metadata for output `{output}` "
+            f"that is not JSON ({exc}). Return only JSON values (numbers, strings, lists, "
+            "dicts) from its extract_metadata()."
+        ) from exc

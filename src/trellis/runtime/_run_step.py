@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -9,7 +10,7 @@ from functools import lru_cache
 from typing import Any, get_args, get_origin
 
 from trellis.artifacts import open_artifact_store
-from trellis.runtime._outputs import split_outputs
+from trellis.runtime._outputs import check_metadata, split_outputs
 from trellis.runtime._task import InputArtifact, StepError, StepResult, StepTask
 
 
@@ -25,6 +26,22 @@ def _input_types(func: Callable[..., Any]) -> dict[str, Any]:
         return typing.get_type_hints(func)
     except Exception:  # unresolvable forward references: load with the recorded type
         return {}
+
+
+@lru_cache(maxsize=1024)
+def _positional_only_names(func: Callable[..., Any]) -> tuple[str, ...]:
+    parameters = inspect.signature(func).parameters.values()
+    return tuple(p.name for p in parameters if p.kind is p.POSITIONAL_ONLY)
+
+
+def _positional_only(func: Callable[..., Any], arguments: dict[str, Any]) -> list[str]:
+    """Leading positional-only parameters that have values (they cannot be keywords)."""
+    names = []
+    for name in _positional_only_names(func):
+        if name not in arguments:
+            break
+        names.append(name)
+    return names
 
 
 def _concrete(annotation: Any) -> type | None:
@@ -74,7 +91,8 @@ def run_step(task: StepTask) -> StepResult:
     try:
         arguments = _load(task)
         arguments.update(task.parameters)
-        returned = task.func(**arguments)
+        positional = [arguments.pop(name) for name in _positional_only(task.func, arguments)]
+        returned = task.func(*positional, **arguments)
         values = split_outputs(returned, task.outputs, where)
         store = open_artifact_store(task.artifact_store_url)
         saved = {
@@ -85,6 +103,8 @@ def run_step(task: StepTask) -> StepResult:
             )
             for spec in task.outputs
         }
+        for name, stored in saved.items():
+            check_metadata(stored.metadata, name, stored.materializer, where)
     except KeyboardInterrupt:
         raise  # the driver stops the run
     except BaseException as exc:  # SystemExit from a step is a step failure too
