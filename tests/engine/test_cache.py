@@ -446,3 +446,54 @@ def test_a_hit_never_reuses_another_pipelines_unnamed_artifact() -> None:
     assert statuses(second) == {"load": COMPLETED}
     assert second.steps["load"].output.name == "second_pipeline::load::output"
     assert Client().get_artifact_version("second_pipeline::load::output").load() == [0, 1, 2, 3]
+
+
+CONCURRENT_SCRIPT = """
+import sys
+from trellis import pipeline, step
+
+@step
+def base(n: int) -> list[int]:
+    return list(range(n))
+
+@step
+def total(data: list[int], scale: int) -> int:
+    return sum(data) * scale
+
+@pipeline(max_parallelism=2)
+def shared(scale: int = 1) -> None:
+    total(base(5), scale=scale)
+
+for scale in (1, 2, 1, 2, 3):
+    shared(scale=scale)
+"""
+
+
+def test_concurrent_processes_share_one_store_safely(trellis_home: Path) -> None:
+    import os
+    import subprocess
+
+    env = {**os.environ, "TRELLIS_HOME": str(trellis_home)}
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", CONCURRENT_SCRIPT],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    for process in processes:
+        _, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+    client = Client()
+    runs = client.list_pipeline_runs(pipeline_name="shared", limit=20)
+    assert runs.total == 10
+    assert {r.status for r in runs.items} == {COMPLETED}
+    for run in runs.items:
+        total = run.steps["total"]
+        assert total.output.load() == 10 * run.parameters["scale"]
+    versions = client.list_artifact_versions("shared::total::output").items
+    assert sorted(v.version for v in versions) == list(range(1, len(versions) + 1))
+    assert {v.load() for v in versions} <= {10, 20, 30}
