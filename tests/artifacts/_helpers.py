@@ -26,3 +26,8 @@ def same(a: Any, b: Any) -> bool:
         # Set members are scalars here; their reprs pair NaNs up as well.
         return sorted(map(repr, a)) == sorted(map(repr, b))
     return bool(a == b)
+
+
+def storage_facts(stored: StoredArtifact) -> dict[str, Any]:
+    """The metadata keys the store always records, whatever the materializer."""
+    return {"storage_size": stored.size, "content_hash": stored.content_hash}

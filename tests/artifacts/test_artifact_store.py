@@ -86,7 +86,7 @@ def test_stored_artifact_describes_the_value(fresh_store: ArtifactStore) -> None
     assert stored.materializer == "trellis.artifacts.materializers.json_values:JsonMaterializer"
     assert stored.data_type == "builtins:list"
     assert stored.size == len(b"[1,2,3]")
-    assert stored.metadata == {"length": 3}
+    assert stored.metadata == {"length": 3, "storage_size": 7, "content_hash": stored.content_hash}
     assert len(stored.content_hash) == 64
 
 

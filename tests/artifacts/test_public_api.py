@@ -11,6 +11,7 @@ EXPECTED = [
     "MaterializerRegistry",
     "PickleFallbackWarning",
     "StoredArtifact",
+    "VisualizationType",
     "import_object",
     "import_path",
     "materializer_registry",

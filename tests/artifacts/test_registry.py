@@ -119,6 +119,25 @@ def test_registration_by_import_path_resolves_once_the_module_is_imported() -> N
     assert registry.for_type(Lazy) is Text
 
 
+def test_matplotlib_figures_are_registered_by_import_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import types
+
+    registry = MaterializerRegistry()
+    stub = types.ModuleType("matplotlib.figure")
+
+    class Figure:
+        pass
+
+    Figure.__module__ = "matplotlib.figure"
+    stub.Figure = Figure  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", stub)
+    found = registry.for_type(Figure)
+    assert found is not None
+    assert found.__name__ == "MatplotlibFigureMaterializer"
+
+
 def test_register_materializer_uses_associated_types_and_works_as_decorator() -> None:
     class Marker:
         pass
@@ -177,7 +196,7 @@ def _run_isolated(code: str) -> None:
         stub = types.ModuleType("trellis")
         stub.__path__ = [{str(package)!r}]
         sys.modules["trellis"] = stub
-        HEAVY = ("fsspec", "numpy", "pandas", "pyarrow", "pydantic", "cloudpickle")
+        HEAVY = ("fsspec", "numpy", "pandas", "pyarrow", "pydantic", "cloudpickle", "matplotlib")
         def imported():
             return sorted(m for m in HEAVY if m in sys.modules)
         """
@@ -209,6 +228,9 @@ def test_saving_an_int_imports_no_optional_library(tmp_path: Path) -> None:
         for value in (1, {{"a": [1.5, None]}}, b"raw"):
             a = store.save(value, scope="run/step/output/0")
             assert store.load(a.uri, materializer=a.materializer, data_type=a.data_type) == value
+        assert [kind for kind, _ in a.visualizations] == []
+        assert store.save([1], scope="run/step/output/0").visualizations[0][0] == "json"
+        store.read_file(store.write_file("logs/run/step-1.log", b"x"))
         assert imported() == ["fsspec"], imported()
         """
     )

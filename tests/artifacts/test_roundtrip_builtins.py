@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from trellis.artifacts import PickleFallbackWarning
 
-from ._helpers import RoundTrip, same
+from ._helpers import RoundTrip, same, storage_facts
 
 JSON = "trellis.artifacts.materializers.json_values:JsonMaterializer"
 BYTES = "trellis.artifacts.materializers.raw_bytes:BytesMaterializer"
@@ -107,7 +107,7 @@ def test_bytes_round_trip_as_raw_files(roundtrip: RoundTrip, value: bytes | byte
     assert type(loaded) is type(value)
     assert loaded == value
     assert stored.size == len(value)
-    assert stored.metadata == {"length": len(value)}
+    assert stored.metadata == {"length": len(value), **storage_facts(stored)}
 
 
 class Point:

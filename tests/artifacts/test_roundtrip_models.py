@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from trellis.artifacts import ArtifactStore
 
-from ._helpers import RoundTrip
+from ._helpers import RoundTrip, storage_facts
 
 PYDANTIC = "trellis.artifacts.materializers.pydantic_models:PydanticMaterializer"
 DATACLASS = "trellis.artifacts.materializers.dataclass_values:DataclassMaterializer"
@@ -71,7 +71,10 @@ def test_pydantic_model_is_stored_as_readable_json(local_store: ArtifactStore) -
     stored = local_store.save(Settings(name="a", rate=0.5), scope="run/step/output/0")
     with open(os.path.join(stored.uri, "data.json")) as f:
         assert '"name":"a"' in f.read()
-    assert stored.metadata == {"fields": 5}
+    assert stored.metadata == {
+        "fields": ["name", "rate", "layers", "tags", "when"],
+        **storage_facts(stored),
+    }
 
 
 @given(st.builds(Split, train=finite, test=finite, names=st.tuples(st.text())))

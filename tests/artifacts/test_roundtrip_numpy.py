@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import os
+from typing import Any
 
 import numpy as np
 import pytest
@@ -12,7 +14,7 @@ from hypothesis.extra import numpy as hnp
 
 from trellis.artifacts import ArtifactStore
 
-from ._helpers import RoundTrip
+from ._helpers import RoundTrip, storage_facts
 
 NUMPY = "trellis.artifacts.materializers.numpy_arrays:NumpyMaterializer"
 
@@ -29,6 +31,33 @@ dtypes = st.one_of(
 arrays = hnp.arrays(dtypes, hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4))
 
 
+def expected_stats(value: np.ndarray) -> dict[str, Any]:
+    """min/max/mean of the finite elements of an int or float array, with Python's builtins."""
+    if value.dtype.kind not in "iuf" or value.size == 0:
+        return {}
+    numbers = [x for x in value.ravel().tolist() if math.isfinite(x)]
+    if not numbers:
+        return {}
+    return {"min": min(numbers), "max": max(numbers), "mean": numbers}
+
+
+def assert_metadata(metadata: dict[str, Any], value: np.ndarray) -> None:
+    stats = expected_stats(value)
+    numbers = stats.pop("mean", None)
+    described = {k: v for k, v in metadata.items() if k != "mean"}
+    assert described == {"shape": list(value.shape), "dtype": str(value.dtype), **stats}
+    if numbers is None:
+        assert "mean" not in metadata
+        return
+    assert type(metadata["min"]) is type(metadata["max"]) is type(numbers[0])
+    largest = max(abs(x) for x in numbers)
+    if metadata["mean"] is None:  # only when summing overflows float64
+        assert largest * len(numbers) > np.finfo(np.float64).max
+        return
+    exact = math.fsum(numbers) / len(numbers)
+    assert metadata["mean"] == pytest.approx(exact, rel=1e-6, abs=1e-9 * largest)
+
+
 def assert_same_array(loaded: object, value: np.ndarray) -> None:
     assert type(loaded) is np.ndarray
     assert loaded.dtype == value.dtype
@@ -41,7 +70,9 @@ def test_arrays_round_trip_as_npy(roundtrip: RoundTrip, value: np.ndarray) -> No
     stored, loaded = roundtrip(value)
     assert stored.materializer == NUMPY
     assert_same_array(loaded, value)
-    assert stored.metadata == {"shape": list(value.shape), "dtype": str(value.dtype)}
+    facts = storage_facts(stored)
+    assert {k: stored.metadata[k] for k in facts} == facts
+    assert_metadata({k: v for k, v in stored.metadata.items() if k not in facts}, value)
 
 
 @given(hnp.arrays(dtypes, ()).map(lambda a: a[()]))

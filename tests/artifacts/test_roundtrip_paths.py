@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from trellis.artifacts import ArtifactStore
 from trellis.exceptions import MaterializerError
 
-from ._helpers import RoundTrip
+from ._helpers import RoundTrip, storage_facts
 
 PATH = "trellis.artifacts.materializers.paths:PathMaterializer"
 
@@ -36,7 +36,7 @@ def test_file_round_trips(roundtrip: RoundTrip, content: bytes, name: str) -> No
     assert isinstance(loaded, Path)
     assert loaded.name == source.name
     assert loaded.read_bytes() == content
-    assert stored.metadata == {"kind": "file", "name": source.name}
+    assert stored.metadata == {"kind": "file", "name": source.name, **storage_facts(stored)}
 
 
 @given(trees)
@@ -53,7 +53,7 @@ def test_folder_round_trips(roundtrip: RoundTrip, tree: dict[str, bytes]) -> Non
             target.write_bytes(content)
             written[relative] = content
         stored, loaded = roundtrip(source)
-    assert stored.metadata == {"kind": "folder", "name": "data"}
+    assert stored.metadata == {"kind": "folder", "name": "data", **storage_facts(stored)}
     assert loaded.is_dir()
     assert loaded.name == "data"
     assert read_tree(loaded) == written

@@ -14,7 +14,7 @@ from hypothesis.extra import pandas as hpd
 
 from trellis.artifacts import ArtifactStore
 
-from ._helpers import RoundTrip
+from ._helpers import RoundTrip, storage_facts
 
 PANDAS = "trellis.artifacts.materializers.pandas_frames:PandasMaterializer"
 ARROW = "trellis.artifacts.materializers.arrow_tables:ArrowMaterializer"
@@ -42,7 +42,14 @@ def test_data_frames_round_trip_as_parquet(roundtrip: RoundTrip, value: pd.DataF
     assert stored.materializer == PANDAS
     assert type(loaded) is pd.DataFrame
     pd.testing.assert_frame_equal(loaded, value)
-    assert stored.metadata == {"rows": len(value), "columns": 4}
+    words = value["words"].dtype
+    assert stored.metadata == {
+        "rows": len(value),
+        "columns": 4,
+        # "words" is "object" before pandas 3 and "str" since
+        "schema": {"ints": "int64", "floats": "float64", "flags": "bool", "words": str(words)},
+        **storage_facts(stored),
+    }
 
 
 @given(series)
@@ -51,6 +58,12 @@ def test_series_round_trip_as_series_with_name(roundtrip: RoundTrip, value: pd.S
     assert stored.materializer == PANDAS
     assert type(loaded) is pd.Series
     pd.testing.assert_series_equal(loaded, value)
+    assert stored.metadata == {
+        "rows": len(value),
+        "dtype": "float64",
+        "name": value.name,
+        **storage_facts(stored),
+    }
 
 
 def test_named_index_survives(local_store: ArtifactStore) -> None:
@@ -140,4 +153,9 @@ def test_arrow_tables_round_trip_as_parquet(roundtrip: RoundTrip, value: pa.Tabl
     assert type(loaded) is pa.Table
     assert loaded.schema.equals(value.schema)
     assert loaded.equals(value)
-    assert stored.metadata == {"rows": value.num_rows, "columns": value.num_columns}
+    assert stored.metadata == {
+        "rows": value.num_rows,
+        "columns": value.num_columns,
+        "schema": {field.name: str(field.type) for field in value.schema},
+        **storage_facts(stored),
+    }

@@ -46,7 +46,8 @@ def test_runs_list_and_show() -> None:
     code, out = invoke("runs", "show", first.name)
     assert code == 0
     assert f"id          {first.id}" in out
-    step_lines = out.split("step\tstatus\tstarted\tduration\toutputs\n", 1)[1].splitlines()
+    step_lines = out.split("step\tstatus\tattempts\tstarted\tduration\toutputs\n", 1)[1]
+    step_lines = step_lines.splitlines()
     assert [line.split("\t")[:2] for line in step_lines] == [
         ["produce", "completed"],
         ["double", "completed"],

@@ -175,7 +175,7 @@ def test_failing_step_fails_run_skips_downstream_keeps_other_branches() -> None:
     assert "Pipeline `broken` failed: step `boom` raised ValueError: bad input 7." in message
     assert run.id in message
     assert f"trellis runs show {run.id}" in message
-    assert "skipped downstream: inc" in message
+    assert "not run: inc" in message
     assert isinstance(error.__cause__, ValueError)
     assert run.status is ExecutionStatus.FAILED
     statuses = {name: s.status for name, s in run.steps.items()}

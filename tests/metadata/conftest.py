@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from trellis.metadata import (
     ArtifactVersionRecord,
@@ -147,3 +149,40 @@ def driver(store: MetadataStore) -> Driver:
 def driver_type() -> type[Driver]:
     """The Driver class, for tests that drive several stores."""
     return Driver
+
+
+@pytest.fixture
+def count_rows(store: MetadataStore) -> Callable[[str], int]:
+    """Count the rows of a table, behind the store's back."""
+
+    def count(table: str) -> int:
+        with store._engine.engine.connect() as conn:
+            query = sa.select(sa.func.count()).select_from(sa.table(table))
+            return int(conn.execute(query).scalar_one())
+
+    return count
+
+
+@pytest.fixture
+def sql_log(store: MetadataStore) -> Callable[[], AbstractContextManager[list[str]]]:
+    """``with sql_log() as sent:`` collects the SQL of every query the store sends meanwhile.
+
+    SQLite's explicit ``BEGIN`` is left out: it opens the transaction, it is no query.
+    """
+
+    @contextmanager
+    def collect() -> Iterator[list[str]]:
+        sent: list[str] = []
+
+        def record(*args: Any) -> None:
+            if not args[2].startswith("BEGIN"):
+                sent.append(" ".join(args[2].split()))
+
+        engine = store._engine.engine
+        sa.event.listen(engine, "before_cursor_execute", record)
+        try:
+            yield sent
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", record)
+
+    return collect

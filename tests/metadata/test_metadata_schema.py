@@ -19,7 +19,13 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from trellis.exceptions import MetadataStoreError, SchemaVersionError
-from trellis.metadata import SCHEMA_REVISION, ExecutionStatus, MetadataStore, _migrator
+from trellis.metadata import (
+    SCHEMA_REVISION,
+    AttemptSpec,
+    ExecutionStatus,
+    MetadataStore,
+    _migrator,
+)
 from trellis.metadata._engine import mask_url
 from trellis.metadata._migrator import alembic_config, read_revision
 from trellis.metadata._revision import KNOWN_REVISIONS
@@ -36,7 +42,9 @@ def engine(store_url: str) -> Iterator[sa.Engine]:
 
 def schema_differences(engine: sa.Engine) -> list[object]:
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "compare_server_default": True}
+        )
         return list(compare_metadata(context, METADATA))
 
 
@@ -271,6 +279,76 @@ def test_downgrade_to_0001_keeps_rows_and_upgrades_again(store_url: str, engine:
     with MetadataStore(store_url) as store:
         assert [s.id for s in store.list_step_runs("r1")] == ["s1", "s2"]
         assert {s.cache_cleared_at for s in store.list_step_runs("r1")} == {None}
+    assert schema_differences(engine) == []
+
+
+def test_database_at_0002_with_rows_upgrades_to_0003(store_url: str, engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0002")
+        rows = _fill_0001(conn)
+        conn.execute(sa.text("UPDATE step_runs SET cache_cleared_at = ended_at WHERE id = 's1'"))
+        command.upgrade(alembic_config(conn), "0003")
+
+    with engine.connect() as conn:
+        counts = {
+            name: conn.execute(sa.select(sa.func.count()).select_from(sa.table(name))).scalar_one()
+            for name in rows
+        }
+    assert counts == {name: len(table_rows) for name, table_rows in rows.items()}
+    assert schema_differences(engine) == []
+    at = datetime.now(UTC)
+    with MetadataStore(store_url) as store:
+        steps = store.list_step_runs("r1")
+        version = store.get_artifact_version("v1")
+        # The new features work on rows an older trellis wrote.
+        store.add_tags("pipeline_run", "r1", ["legacy"])
+        store.add_tags("artifact_version", "v1", ["legacy"])
+        store.log_metadata("step_run", "s2", {"accuracy": 1.0}, at=at)
+        step_id = store.start_step_run(
+            run_id="r1", name="retrain", step_name="train", parameters={}, code_hash=None,
+            source_code=None, cache_key=None, cache_parts={}, parent_ids=["s2"],
+            inputs=[("model", 0, "v1")], started_at=at,
+        )  # fmt: skip
+        store.finish_step_run(
+            step_id,
+            status=ExecutionStatus.COMPLETED,
+            ended_at=at,
+            outputs=[],
+            attempts=2,
+            failed_attempts=[AttemptSpec(1, at, at, "boom", None)],
+        )
+        assert [(s.id, s.attempts, s.log_uri) for s in steps] == [("s1", 1, None), ("s2", 1, None)]
+        assert steps[0].cache_cleared_at == rows["step_runs"][0]["ended_at"]
+        assert (version.visualizations, version.metadata) == ([], {"keys": 2})
+        assert [r.name for r in store.list_runs(tag="legacy").items] == ["training-1"]
+        assert [a.name for a in store.list_artifacts(tag="legacy").items] == ["model"]
+        assert store.get_metadata("step_run", ["s2"]) == {"s2": {"accuracy": 1.0}}
+        assert [a.attempt for a in store.get_attempts([step_id])[step_id]] == [1]
+
+
+def test_downgrade_to_0002_keeps_rows_and_upgrades_again(store_url: str, engine: sa.Engine) -> None:
+    at = datetime.now(UTC)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0002")
+        _fill_0001(conn)
+        command.upgrade(alembic_config(conn), "head")
+    with MetadataStore(store_url) as store:
+        store.add_tags("pipeline_run", "r1", ["gone-after-downgrade"])
+        store.log_metadata("pipeline_run", "r1", {"k": 1}, at=at)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE step_runs SET attempts = 3, log_uri = '/logs'"))
+        command.downgrade(alembic_config(conn), "0002")
+
+    inspector = sa.inspect(engine)
+    assert not {"tags", "tag_links", "run_metadata", "step_run_attempts"} & set(
+        inspector.get_table_names()
+    )
+    assert not {"attempts", "log_uri"} & {c["name"] for c in inspector.get_columns("step_runs")}
+    assert "visualizations" not in {c["name"] for c in inspector.get_columns("artifact_versions")}
+    with MetadataStore(store_url) as store:
+        assert [(s.id, s.attempts) for s in store.list_step_runs("r1")] == [("s1", 1), ("s2", 1)]
+        assert store.get_artifact_version("v1").visualizations == []
+        assert store.get_tags("pipeline_run", ["r1"]) == {"r1": []}
     assert schema_differences(engine) == []
 
 

@@ -1,8 +1,8 @@
 """Artifact store and materializers: how step outputs become files and come back.
 
-Importing this package is cheap: fsspec, cloudpickle, pydantic, NumPy, pandas
-and pyarrow are imported only when a store is opened or a value of their type
-is saved.
+Importing this package is cheap: fsspec, cloudpickle, pydantic, NumPy, pandas,
+pyarrow and matplotlib are imported only when a store is opened or a value of
+their type is saved.
 
 Example:
     >>> from trellis.artifacts import ArtifactStore
@@ -24,6 +24,7 @@ from trellis.artifacts._registry import (
     materializer_registry,
     register_materializer,
 )
+from trellis.artifacts._visualizations import VisualizationType
 from trellis.artifacts.materializers.cloudpickled import PickleFallbackWarning
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "MaterializerRegistry",
     "PickleFallbackWarning",
     "StoredArtifact",
+    "VisualizationType",
     "import_object",
     "import_path",
     "materializer_registry",

@@ -2,34 +2,26 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
-import threading
 from typing import Any
 
-from trellis.artifacts._files import (
-    FileEntry,
-    artifact_hash,
-    hash_files,
-    list_local,
-    list_remote,
-)
 from trellis.artifacts._import_paths import import_path, type_name
+from trellis.artifacts._keys import is_relative_key
+from trellis.artifacts._local_disk import LocalDisk
 from trellis.artifacts._materializer import BaseMaterializer
-from trellis.artifacts._materializer_calls import (
-    call_materializer,
-    data_type_for,
-    materializer_class,
-)
+from trellis.artifacts._materializer_calls import data_type_for, materializer_class
+from trellis.artifacts._metadata import CONTENT_HASH, STORAGE_SIZE
+from trellis.artifacts._metadata import extract_metadata as _extract
+from trellis.artifacts._object_writers import save_local, save_remote
 from trellis.artifacts._opening import CONFIGURE_HINT, open_filesystem
+from trellis.artifacts._raw_files import read_raw, write_raw
 from trellis.artifacts._records import StoredArtifact
 from trellis.artifacts._registry import MaterializerRegistry, materializer_registry
+from trellis.artifacts._visualizations import Visualizations, VisualizationWriter
 from trellis.exceptions import ArtifactStoreError, MaterializerError, TrellisError
 
 __all__ = ["ArtifactStore"]
-
-logger = logging.getLogger(__name__)
 
 
 class ArtifactStore:
@@ -41,6 +33,8 @@ class ArtifactStore:
     other filesystems, where a rename is not atomic, each save writes to its own
     folder under ``attempts/{scope}/``. Either way an artifact only exists once
     the driver commits its metadata row; a crash before that leaves orphan files.
+    Visualizations go to ``visualizations/{content_hash}/`` and raw files such as
+    step logs to keys of their own (:meth:`write_file`).
 
     Instances are safe to use from several threads.
 
@@ -67,11 +61,11 @@ class ArtifactStore:
         self.is_local: bool = "file" in protocols
         self._root: str = root.rstrip("/") or "/"
         self.url: str = self._root if self.is_local else self._fs.unstrip_protocol(self._root)
-        self._lock = threading.Lock()
-        self._made_dirs: set[str] = set()
-        if self.is_local:
+        self._disk = LocalDisk(self._root) if self.is_local else None
+        self._visualizations = VisualizationWriter(self._fs, self._root, self._disk)
+        if self._disk is not None:
             try:
-                os.makedirs(self._join(".tmp"), exist_ok=True)
+                self._disk.make_tmp_root()
             except OSError as exc:
                 why = "it is a file, not a folder" if os.path.isfile(self._root) else str(exc)
                 raise ArtifactStoreError(
@@ -88,8 +82,10 @@ class ArtifactStore:
         *,
         scope: str,
         materializer: type[BaseMaterializer] | None = None,
+        extract_metadata: bool = True,
+        visualize: bool = True,
     ) -> StoredArtifact:
-        """Write ``value`` and return where it went and its content hash.
+        """Write ``value`` and return where it went, its content hash and metadata.
 
         Args:
             value: The value to store.
@@ -97,20 +93,26 @@ class ArtifactStore:
                 it names the folder on stores without atomic rename.
             materializer: The materializer class to use; by default the registry's
                 choice for ``type(value)``.
+            extract_metadata: Ask the materializer for metadata (shape, rows, ...).
+                ``storage_size`` and ``content_hash`` are recorded either way; a
+                failing ``extract_metadata`` is logged as a warning.
+            visualize: Let the materializer render visualizations into
+                ``visualizations/{content_hash}/``; a failure is logged as a warning.
 
         Returns:
             The stored artifact; it is not an artifact version until its metadata is committed.
 
         Raises:
+            ValueError: ``scope`` is not a relative key.
             MaterializerError: No materializer can save the value, or it failed.
             ArtifactStoreError: The store cannot be written.
 
         Example:
-            >>> store.save({"lr": 0.1}, scope="run-1/train/config/0").uri  # doctest: +SKIP
-            '/home/me/.trellis/artifacts/objects/9c/9c1e...'
+            >>> stored = store.save({"lr": 0.1}, scope="run-1/train/config/0")  # doctest: +SKIP
+            >>> stored.metadata  # doctest: +SKIP
+            {'length': 1, 'storage_size': 10, 'content_hash': '9c1e...'}
         """
-        parts = scope.split("/")
-        if not scope or scope.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        if not is_relative_key(scope):
             raise ValueError(
                 f"scope {scope!r} must be a relative key like 'run_id/step/output/attempt' "
                 "without empty, '.' or '..' parts."
@@ -122,15 +124,27 @@ class ArtifactStore:
                 "registry has no fallback. Register one with "
                 "`trellis.register_materializer(MyMaterializer, MyType)`."
             )
+
+        def describe(instance: BaseMaterializer) -> dict[str, Any]:
+            return _extract(instance, value, where=scope) if extract_metadata else {}
+
         try:
-            if self.is_local:
-                return self._save_local(value, cls)
-            return self._save_remote(value, cls, scope)
+            if self._disk is not None:
+                saved = save_local(self._fs, self._root, self._disk, value, cls, describe)
+            else:
+                saved = save_remote(self._fs, self._root, value, cls, scope, describe)
         except OSError as exc:
             raise ArtifactStoreError(
                 f"cannot write to the artifact store {self.url!r} ({type(exc).__name__}: "
                 f"{exc}). Check free space and permissions; nothing was stored."
             ) from exc
+        uri, digest, size, metadata = saved
+        metadata.update({STORAGE_SIZE: size, CONTENT_HASH: digest})
+        visualizations: Visualizations = ()
+        if visualize:
+            visualizations = self._visualizations.write(cls, value, digest, where=scope)
+        names = import_path(cls), import_path(type(value))
+        return StoredArtifact(uri, *names, digest, size, metadata, visualizations)
 
     def load(
         self,
@@ -229,84 +243,60 @@ class ArtifactStore:
                 "Check the store's permissions and try again."
             ) from exc
 
-    # -- writing -------------------------------------------------------------------
+    # -- raw files -----------------------------------------------------------------
 
-    def _save_local(self, value: Any, cls: type[BaseMaterializer]) -> StoredArtifact:
-        names = import_path(cls), import_path(type(value))
-        tmp = self._join(f".tmp/{os.urandom(16).hex()}")
-        instance = cls(tmp, self._fs)
-        value_hash = call_materializer(instance.content_hash, value, cls, "hash")
-        if value_hash is not None:
-            digest = artifact_hash(*names, "value", value_hash)
-            final = self._object_path(digest)
-            if os.path.isdir(final):  # saved before: skip writing it again
-                metadata = call_materializer(instance.extract_metadata, value, cls, "describe")
-                size = sum(e.size for e in list_local(final))
-                return StoredArtifact(final, *names, digest, size, metadata)
-        self._make_tmp(tmp)
-        try:
-            call_materializer(instance.save, value, cls, "save")
-            metadata = call_materializer(instance.extract_metadata, value, cls, "describe")
-            files = list_local(tmp)
-            if value_hash is None:
-                digest = artifact_hash(*names, "files", hash_files(files))
-            final = self._object_path(digest)
-            self._commit(tmp, final)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return StoredArtifact(final, *names, digest, _size(files), metadata)
+    def write_file(self, key: str, data: bytes) -> str:
+        """Write the bytes ``data`` to ``{store}/{key}``, replacing an existing file.
 
-    def _save_remote(self, value: Any, cls: type[BaseMaterializer], scope: str) -> StoredArtifact:
-        names = import_path(cls), import_path(type(value))
-        # A unique leaf: an engine may run the same attempt twice (a worker that was
-        # presumed dead); the two writers must never mix their files.
-        folder = self._join(f"attempts/{scope}/{os.urandom(8).hex()}")
-        uri = self._fs.unstrip_protocol(folder)
-        instance = cls(uri, self._fs)
-        try:
-            value_hash = call_materializer(instance.content_hash, value, cls, "hash")
-            self._fs.makedirs(folder, exist_ok=True)
-            call_materializer(instance.save, value, cls, "save")
-            metadata = call_materializer(instance.extract_metadata, value, cls, "describe")
-            files = list_remote(self._fs, folder)
-            if value_hash is None:
-                digest = artifact_hash(*names, "files", hash_files(files, self._fs))
-            else:
-                digest = artifact_hash(*names, "value", value_hash)
-        except BaseException:
-            try:
-                self._fs.rm(folder, recursive=True)
-            except Exception:
-                logger.debug("could not remove the failed attempt %s", folder, exc_info=True)
-            raise
-        return StoredArtifact(uri, *names, digest, _size(files), metadata)
+        On a local disk the file is written under a temporary name and renamed into
+        place, so readers never see half of it. Folders are created as needed.
 
-    def _make_tmp(self, tmp: str) -> None:
-        try:
-            os.mkdir(tmp)
-        except FileNotFoundError:  # someone removed .tmp since the store was opened
-            os.makedirs(tmp)
+        Args:
+            key: A relative ``/``-separated path such as ``"logs/run-1/train-1.log"``;
+                the store's own folders (``objects``, ``attempts``, ``visualizations``,
+                ``.tmp``) are refused.
+            data: The file's content.
 
-    def _commit(self, tmp: str, final: str) -> None:
-        """Rename ``tmp`` to ``final``, or drop it if ``final`` already exists."""
-        parent = os.path.dirname(final)
-        with self._lock:
-            known = parent in self._made_dirs
-        if not known:
-            os.makedirs(parent, exist_ok=True)
-            with self._lock:
-                self._made_dirs.add(parent)
-        try:
-            os.rename(tmp, final)
-        except OSError:
-            if not os.path.isdir(final):
-                raise
-            # Identical content was stored before (or just now, by another thread).
-            shutil.rmtree(tmp, ignore_errors=True)
+        Returns:
+            The file's full uri, for :meth:`read_file`.
 
-    def _object_path(self, digest: str) -> str:
-        return self._join(f"objects/{digest[:2]}/{digest}")
+        Raises:
+            ValueError: ``key`` is absolute, has ``..``, ``.`` or empty parts, or
+                names one of the store's own folders.
+            ArtifactStoreError: The store cannot be written.
+
+        Example:
+            >>> uri = store.write_file("logs/run-1/train-1.log", b"epoch 1\\n")
+            >>> store.read_file(uri)
+            b'epoch 1\\n'
+        """
+        return write_raw(self._fs, self._root, self._disk, key, data)
+
+    def read_file(self, uri: str) -> bytes:
+        """Return the bytes of the file ``uri``, as returned by :meth:`write_file`.
+
+        Raises:
+            ArtifactStoreError: The file does not exist, or cannot be read.
+
+        Example:
+            >>> store.read_file(store.write_file("notes/a.txt", b"hi"))
+            b'hi'
+        """
+        self._check_filesystem(uri)
+        return read_raw(self._fs, self._root, self._disk, uri)
+
+    def read_visualization(self, uri: str) -> bytes:
+        """Return the bytes of a visualization file, a uri of :attr:`StoredArtifact.visualizations`.
+
+        Raises:
+            ArtifactStoreError: The file does not exist, or cannot be read.
+
+        Example:
+            >>> kind, uri = stored.visualizations[0]  # doctest: +SKIP
+            >>> store.read_visualization(uri)[:15]  # doctest: +SKIP
+            b'<table border="'
+        """
+        return self.read_file(uri)
 
     def _join(self, relative: str) -> str:
         return f"{self._root.rstrip('/')}/{relative}"
@@ -319,7 +309,3 @@ class ArtifactStore:
                 f"{self.url!r}. Open an ArtifactStore for {protocol}:// to read it, "
                 f"{CONFIGURE_HINT}."
             )
-
-
-def _size(files: list[FileEntry]) -> int:
-    return sum(entry.size for entry in files)

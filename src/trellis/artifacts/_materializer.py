@@ -93,6 +93,31 @@ class BaseMaterializer:
         """
         return {}
 
+    def save_visualizations(self, data: Any) -> dict[str, str]:
+        """Write files that show ``data`` to people; return ``{file name: type}``.
+
+        The store calls this after :meth:`save`, on a separate instance whose
+        :attr:`uri` is a fresh visualization folder: write each file there with
+        :meth:`open` and return its relative name with its type, one of ``"html"``,
+        ``"markdown"``, ``"png"``, ``"csv"`` and ``"json"``
+        (:class:`~trellis.artifacts.VisualizationType`). Identical content is
+        rendered once. An exception is logged as a warning and the artifact is
+        saved without visualizations.
+
+        Args:
+            data: The value being saved.
+
+        Returns:
+            The files written; empty (the default) for none.
+
+        Example:
+            >>> def save_visualizations(self, data: dict[str, int]) -> dict[str, str]:
+            ...     with self.open("summary.md", "w") as f:
+            ...         f.write("\n".join(f"- **{k}**: {v}" for k, v in data.items()))
+            ...     return {"summary.md": "markdown"}
+        """
+        return {}
+
     def content_hash(self, data: Any) -> str | None:
         """Return a hash of ``data`` that is cheaper than hashing the written files.
 

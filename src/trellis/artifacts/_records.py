@@ -19,7 +19,16 @@ class StoredArtifact:
         data_type: Import path ``"module:QualName"`` of the saved value's type.
         content_hash: ``sha256`` hex digest of the materialized content.
         size: Total size of the artifact's files in bytes.
-        metadata: JSON-able values the materializer extracted (shape, rows, ...).
+        metadata: JSON-able facts about the value: what the materializer extracted
+            (shape, rows, ...) and always ``storage_size`` and ``content_hash``.
+        visualizations: ``((type, uri), ...)`` of the files that show the value, such
+            as ``("html", ".../visualizations/3f2a.../head.html")``; types are
+            ``"html"``, ``"markdown"``, ``"png"``, ``"csv"`` or ``"json"``.
+
+    Example:
+        >>> stored = store.save([1, 2], scope="run-1/load/data/0")  # doctest: +SKIP
+        >>> stored.metadata["length"], stored.visualizations[0][0]  # doctest: +SKIP
+        (2, 'json')
     """
 
     uri: str
@@ -28,3 +37,4 @@ class StoredArtifact:
     content_hash: str
     size: int
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    visualizations: tuple[tuple[str, str], ...] = ()

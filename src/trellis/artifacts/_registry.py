@@ -44,6 +44,7 @@ _BUILTIN_LAZY_TYPES: dict[str, str] = {
     "pandas:DataFrame": f"{_BUILTIN}.pandas_frames:PandasMaterializer",
     "pandas:Series": f"{_BUILTIN}.pandas_frames:PandasMaterializer",
     "pyarrow:Table": f"{_BUILTIN}.arrow_tables:ArrowMaterializer",
+    "matplotlib.figure:Figure": f"{_BUILTIN}.matplotlib_figures:MatplotlibFigureMaterializer",
 }
 
 _DATACLASS_MATERIALIZER = f"{_BUILTIN}.dataclass_values:DataclassMaterializer"

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from trellis.cli._build import build_command
 from trellis.cli._output import print_fields, print_table
 from trellis.exceptions import TrellisError
 
@@ -25,6 +26,9 @@ def _client() -> Client:
 @click.version_option(package_name="trellis", prog_name="trellis")
 def cli() -> None:
     """trellis: machine-learning pipelines as plain Python functions."""
+
+
+cli.add_command(build_command())
 
 
 @cli.command()
@@ -86,9 +90,12 @@ def runs() -> None:
 @runs.command("list")
 @click.option("--pipeline", "-p", "pipeline_name", help="Only runs of this pipeline.")
 @click.option("--status", "-s", help="Only runs with this status (completed, failed, ...).")
+@click.option("--tag", "-t", help="Only runs with this tag.")
 @click.option("--limit", "-n", default=20, show_default=True, help="Number of runs shown.")
 @click.option("--offset", default=0, show_default=True, help="Skip this many newest runs.")
-def runs_list(pipeline_name: str | None, status: str | None, limit: int, offset: int) -> None:
+def runs_list(
+    pipeline_name: str | None, status: str | None, tag: str | None, limit: int, offset: int
+) -> None:
     """List runs, newest first."""
     from trellis.metadata import ExecutionStatus
 
@@ -101,7 +108,7 @@ def runs_list(pipeline_name: str | None, status: str | None, limit: int, offset:
                 f"{status!r}; choose one of {choices}", param_hint="--status"
             ) from None
     page = _client().list_pipeline_runs(
-        pipeline_name=pipeline_name, status=status, limit=limit, offset=offset
+        pipeline_name=pipeline_name, status=status, tag=tag, limit=limit, offset=offset
     )
     rows = [
         (run.id, run.name, run.pipeline_name, run.status, run.start_time, run.duration)
@@ -125,6 +132,7 @@ def runs_show(run: str) -> None:
             ("started", view.start_time),
             ("duration", view.duration),
             ("parameters", view.parameters or "-"),
+            ("tags", ", ".join(view.tags) or "-"),
             ("error", view.error),
         ],
     )
@@ -135,8 +143,34 @@ def _print_steps(view: PipelineRunView) -> None:
     rows = []
     for step in view.steps.values():
         outputs = ", ".join(f"{a.name}:v{a.version}" for a in step.outputs.values())
-        rows.append((step.name, step.status, step.start_time, step.duration, outputs or "-"))
-    print_table("Steps", ["step", "status", "started", "duration", "outputs"], rows)
+        rows.append(
+            (step.name, step.status, step.attempts, step.start_time, step.duration, outputs or "-")
+        )
+    columns = ["step", "status", "attempts", "started", "duration", "outputs"]
+    print_table("Steps", columns, rows)
+
+
+@runs.command("logs")
+@click.argument("run")
+@click.argument("step", required=False)
+def runs_logs(run: str, step: str | None) -> None:
+    """Print what the steps of RUN printed and logged (only STEP when given)."""
+    view = _client().get_pipeline_run(run)
+    if step is not None and step not in view.steps:
+        from trellis.exceptions import NotFoundError
+
+        raise NotFoundError(
+            f"Run `{view.name}` has no step `{step}`; its steps are: {', '.join(view.steps)}."
+        )
+    chosen = [view.steps[step]] if step is not None else list(view.steps.values())
+    for step_run in chosen:
+        text = step_run.logs
+        if step is None:
+            click.echo(f"== {step_run.name} ({step_run.status.value}) ==")
+        if text is None:
+            click.echo("(no logs: the step did not run, or enable_step_logs=False)")
+        else:
+            click.echo(text, nl=not text.endswith("\n"))
 
 
 @cli.group()
@@ -146,11 +180,14 @@ def artifacts() -> None:
 
 @artifacts.command("list")
 @click.option("--name", "name_contains", help="Only artifacts whose name contains this text.")
+@click.option("--tag", "-t", help="Only artifacts with a version that has this tag.")
 @click.option("--limit", "-n", default=50, show_default=True)
 @click.option("--offset", default=0, show_default=True)
-def artifacts_list(name_contains: str | None, limit: int, offset: int) -> None:
+def artifacts_list(name_contains: str | None, tag: str | None, limit: int, offset: int) -> None:
     """List artifact names with their latest version."""
-    page = _client().list_artifacts(name_contains=name_contains, limit=limit, offset=offset)
+    page = _client().list_artifacts(
+        name_contains=name_contains, tag=tag, limit=limit, offset=offset
+    )
     rows = [(a.name, a.latest_version, a.created_at) for a in page.items]
     title = f"Artifacts ({page.total})" if rows else "No artifacts yet"
     print_table(title, ["name", "latest version", "created"], rows)

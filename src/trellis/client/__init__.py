@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from trellis.client._client import Client, load_artifact
+from trellis.client._client import Client, add_tags, load_artifact, remove_tags
 from trellis.client._explain import CacheExplanation, explain_cache
 from trellis.client._stores import close_metadata_stores, open_metadata_store
 from trellis.client._views import (
@@ -10,6 +10,7 @@ from trellis.client._views import (
     PipelineRunView,
     PipelineView,
     StepRunView,
+    Visualization,
 )
 
 __all__ = [
@@ -19,8 +20,11 @@ __all__ = [
     "PipelineRunView",
     "PipelineView",
     "StepRunView",
+    "Visualization",
+    "add_tags",
     "close_metadata_stores",
     "explain_cache",
     "load_artifact",
     "open_metadata_store",
+    "remove_tags",
 ]

@@ -65,12 +65,14 @@ class Client:
         status: ExecutionStatus | str | None = None,
         created_after: datetime | None = None,
         created_before: datetime | None = None,
+        tag: str | None = None,
         offset: int = 0,
         limit: int = 50,
     ) -> Page[PipelineRunView]:
         """Runs newest first, filtered; one page of at most ``limit``."""
         page = self.metadata_store.list_runs(
             pipeline_name=pipeline_name,
+            tag=tag,
             status=_status(status),
             created_after=created_after,
             created_before=created_before,
@@ -109,23 +111,79 @@ class Client:
     ) -> ArtifactVersionView:
         """An artifact version by name (latest by default) or by id."""
         record = self.metadata_store.get_artifact_version(name_or_id, version)
-        return ArtifactVersionView(record, self.artifact_store)
+        return ArtifactVersionView(record, self.artifact_store, self.metadata_store)
 
     def list_artifact_versions(
-        self, name: str, *, offset: int = 0, limit: int = 50
+        self, name: str, *, tag: str | None = None, offset: int = 0, limit: int = 50
     ) -> Page[ArtifactVersionView]:
         """Versions of one artifact, newest first."""
-        page = self.metadata_store.list_artifact_versions(name, offset=offset, limit=limit)
-        items = [ArtifactVersionView(r, self.artifact_store) for r in page.items]
+        page = self.metadata_store.list_artifact_versions(name, tag=tag, offset=offset, limit=limit)
+        items = [
+            ArtifactVersionView(r, self.artifact_store, self.metadata_store) for r in page.items
+        ]
         return Page(items=items, total=page.total, offset=page.offset, limit=page.limit)
 
     def list_artifacts(
-        self, *, name_contains: str | None = None, offset: int = 0, limit: int = 50
+        self,
+        *,
+        name_contains: str | None = None,
+        tag: str | None = None,
+        offset: int = 0,
+        limit: int = 50,
     ) -> Page[ArtifactRecord]:
         """Artifact names with their latest version number."""
         return self.metadata_store.list_artifacts(
-            name_contains=name_contains, offset=offset, limit=limit
+            name_contains=name_contains, tag=tag, offset=offset, limit=limit
         )
+
+    # -- tags -----------------------------------------------------------------------------
+    def _tag_target(
+        self,
+        run: str | None,
+        artifact: str | None,
+        artifact_version: int | None,
+        artifact_version_id: str | None,
+    ) -> tuple[str, str]:
+        targets = [t for t in (run, artifact, artifact_version_id) if t is not None]
+        if len(targets) != 1:
+            raise ParameterError(
+                "Tag exactly one thing: run=<name or id>, artifact=<name> (with "
+                "artifact_version=<n>, default latest) or artifact_version_id=<id>."
+            )
+        if run is not None:
+            return "pipeline_run", self.get_pipeline_run(run).id
+        version = self.get_artifact_version(artifact or artifact_version_id or "", artifact_version)
+        return "artifact_version", version.id
+
+    def add_tags(
+        self,
+        tags: list[str],
+        *,
+        run: str | None = None,
+        artifact: str | None = None,
+        artifact_version: int | None = None,
+        artifact_version_id: str | None = None,
+    ) -> None:
+        """Tag a run or an artifact version.
+
+        Example:
+            >>> Client().add_tags(["best"], artifact="model", artifact_version=3)  # doctest: +SKIP
+        """
+        kind, entity = self._tag_target(run, artifact, artifact_version, artifact_version_id)
+        self.metadata_store.add_tags(kind, entity, tags)
+
+    def remove_tags(
+        self,
+        tags: list[str],
+        *,
+        run: str | None = None,
+        artifact: str | None = None,
+        artifact_version: int | None = None,
+        artifact_version_id: str | None = None,
+    ) -> None:
+        """Remove tags from a run or an artifact version (missing tags are ignored)."""
+        kind, entity = self._tag_target(run, artifact, artifact_version, artifact_version_id)
+        self.metadata_store.remove_tags(kind, entity, tags)
 
 
 def load_artifact(name_or_id: str, version: int | None = None) -> Any:
@@ -146,3 +204,39 @@ def _status(value: ExecutionStatus | str | None) -> ExecutionStatus | None:
     except ValueError:
         choices = ", ".join(s.value for s in ExecutionStatus)
         raise ParameterError(f"Unknown run status {value!r}; choose one of {choices}.") from None
+
+
+def add_tags(
+    tags: list[str],
+    *,
+    run: str | None = None,
+    artifact: str | None = None,
+    artifact_version: int | None = None,
+    artifact_version_id: str | None = None,
+) -> None:
+    """Tag a run or an artifact version of the configured store (see :meth:`Client.add_tags`)."""
+    Client().add_tags(
+        tags,
+        run=run,
+        artifact=artifact,
+        artifact_version=artifact_version,
+        artifact_version_id=artifact_version_id,
+    )
+
+
+def remove_tags(
+    tags: list[str],
+    *,
+    run: str | None = None,
+    artifact: str | None = None,
+    artifact_version: int | None = None,
+    artifact_version_id: str | None = None,
+) -> None:
+    """Remove tags from a run or an artifact version (see :meth:`Client.remove_tags`)."""
+    Client().remove_tags(
+        tags,
+        run=run,
+        artifact=artifact,
+        artifact_version=artifact_version,
+        artifact_version_id=artifact_version_id,
+    )

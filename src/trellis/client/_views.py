@@ -11,6 +11,7 @@ from trellis.client._explain import CacheExplanation, explain_cache
 from trellis.exceptions import NotFoundError
 from trellis.metadata import (
     ArtifactVersionRecord,
+    AttemptRecord,
     ExecutionStatus,
     PipelineRecord,
     RunRecord,
@@ -27,6 +28,22 @@ def _duration(start: datetime | None, end: datetime | None) -> timedelta | None:
     return end - start if start is not None and end is not None else None
 
 
+class Visualization:
+    """One rendered view of an artifact: ``type`` is html, markdown, png, csv or json."""
+
+    def __init__(self, type: str, uri: str, artifacts: ArtifactStore) -> None:
+        self.type = type
+        self.uri = uri
+        self._artifacts = artifacts
+
+    def __repr__(self) -> str:
+        return f"<Visualization {self.type} {self.uri}>"
+
+    def read(self) -> bytes:
+        """The file's bytes."""
+        return self._artifacts.read_file(self.uri)
+
+
 class ArtifactVersionView:
     """One version of a named artifact; :meth:`load` reads its value.
 
@@ -34,9 +51,12 @@ class ArtifactVersionView:
         >>> Client().get_artifact_version("dataset").load()  # doctest: +SKIP
     """
 
-    def __init__(self, record: ArtifactVersionRecord, artifacts: ArtifactStore) -> None:
+    def __init__(
+        self, record: ArtifactVersionRecord, artifacts: ArtifactStore, store: MetadataStore
+    ) -> None:
         self._record = record
         self._artifacts = artifacts
+        self._store = store
 
     def __repr__(self) -> str:
         return f"<ArtifactVersion {self.name!r} v{self.version}>"
@@ -53,9 +73,26 @@ class ArtifactVersionView:
     data_type = property(lambda self: self._record.data_type)
     content_hash = property(lambda self: self._record.content_hash)
     size = property(lambda self: self._record.size)
-    run_metadata = property(lambda self: dict(self._record.metadata))
     producer_step_run_id = property(lambda self: self._record.producer_step_run_id)
     created = property(lambda self: self._record.created_at)
+
+    @property
+    def run_metadata(self) -> dict[str, Any]:
+        """Metadata the materializer extracted, plus values logged with ``log_metadata``."""
+        logged = self._store.get_metadata("artifact_version", [self.id]).get(self.id, {})
+        return {**self._record.metadata, **logged}
+
+    @property
+    def tags(self) -> list[str]:
+        return self._store.get_tags("artifact_version", [self.id]).get(self.id, [])
+
+    @property
+    def visualizations(self) -> list[Visualization]:
+        """Files the materializer rendered for this value (HTML, PNG, ...)."""
+        return [
+            Visualization(item["type"], item["uri"], self._artifacts)
+            for item in self._record.visualizations
+        ]
 
     def load(self) -> Any:
         """Read the value from the artifact store with the materializer that saved it."""
@@ -113,6 +150,32 @@ class StepRunView:
         return _duration(self._record.started_at, self._record.ended_at)
 
     @property
+    def attempts(self) -> int:
+        """How many times the step ran in this run (more than 1: it was retried)."""
+        return self._record.attempts
+
+    @property
+    def retried(self) -> bool:
+        return self._record.attempts > 1
+
+    @property
+    def failed_attempts(self) -> list[AttemptRecord]:
+        """The attempts that failed and were retried, oldest first."""
+        return self._store.get_attempts([self.id]).get(self.id, [])
+
+    @property
+    def logs(self) -> str | None:
+        """What the step printed and logged (``None`` when logs were not captured)."""
+        if self._record.log_uri is None:
+            return None
+        return self._artifacts.read_file(self._record.log_uri).decode(errors="replace")
+
+    @property
+    def run_metadata(self) -> dict[str, Any]:
+        """Values logged with ``log_metadata`` for this step run."""
+        return self._store.get_metadata("step_run", [self.id]).get(self.id, {})
+
+    @property
     def cache_parts(self) -> dict[str, Any]:
         """What the cache key was made of, the lookup's finding and the policy."""
         return dict(self._record.cache_parts)
@@ -136,7 +199,10 @@ class StepRunView:
         result: dict[str, ArtifactVersionView | list[ArtifactVersionView]] = {}
         for name, links in grouped.items():
             links.sort(key=lambda link: link.position)
-            views = [ArtifactVersionView(link.artifact_version, self._artifacts) for link in links]
+            views = [
+                ArtifactVersionView(link.artifact_version, self._artifacts, self._store)
+                for link in links
+            ]
             result[name] = views if name in self._list_inputs else views[0]
         return result
 
@@ -144,7 +210,7 @@ class StepRunView:
     def outputs(self) -> dict[str, ArtifactVersionView]:
         """Output artifact versions by output name."""
         return {
-            link.name: ArtifactVersionView(link.artifact_version, self._artifacts)
+            link.name: ArtifactVersionView(link.artifact_version, self._artifacts, self._store)
             for link in self._io[1]
         }
 
@@ -190,6 +256,15 @@ class PipelineRunView:
     @property
     def duration(self) -> timedelta | None:
         return _duration(self._record.started_at, self._record.ended_at)
+
+    @property
+    def tags(self) -> list[str]:
+        return self._store.get_tags("pipeline_run", [self.id]).get(self.id, [])
+
+    @property
+    def run_metadata(self) -> dict[str, Any]:
+        """Values logged for this run (``log_metadata(..., run_id=...)``, hook errors)."""
+        return self._store.get_metadata("pipeline_run", [self.id]).get(self.id, {})
 
     @cached_property
     def steps(self) -> dict[str, StepRunView]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from trellis.dsl._external import ExternalArtifact
 from trellis.dsl._handles import OutputHandle
 from trellis.dsl._pipeline import Pipeline, pipeline
 from trellis.dsl._step import Step, step
 
-__all__ = ["OutputHandle", "Pipeline", "Step", "pipeline", "step"]
+__all__ = ["ExternalArtifact", "OutputHandle", "Pipeline", "Step", "pipeline", "step"]

@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import inspect
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, Unpack, overload
 
+from trellis.config import ExecutionMode
 from trellis.dsl._handles import OutputHandle
-from trellis.dsl._options import PipelineCacheOptions, check_cache_policy
+from trellis.dsl._options import PipelineOptionArgs, PipelineOptions
 from trellis.dsl._parameters import parameter_json
 from trellis.dsl._signature import parse_outputs, type_hints
 from trellis.dsl._tracing import Tracer, current_tracer
-from trellis.exceptions import ConfigurationError, DefinitionError, ParameterError
+from trellis.exceptions import DefinitionError, ParameterError
 from trellis.graph import ArtifactSource, Plan
 
 if TYPE_CHECKING:
     from trellis.client import PipelineRunView
-    from trellis.config import CachePolicy
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -40,22 +41,33 @@ class Pipeline(Generic[P, R]):
         func: Callable[P, R],
         *,
         name: str | None = None,
-        enable_cache: bool | None = None,
-        cache_policy: CachePolicy | None = None,
-        run_name: str | None = None,
-        max_parallelism: int | None = None,
+        **options: Unpack[PipelineOptionArgs],
     ) -> None:
         if not callable(func):
             raise DefinitionError(f"@pipeline needs a function, got {func!r}.")
         self.entrypoint = func
         self.name = name or func.__name__
-        self.enable_cache = enable_cache
-        #: Set by ``with_options(enable_cache=False)``: no step reuses cached results.
-        self.refresh_cache = False
-        self.cache_policy = check_cache_policy(cache_policy, f"Pipeline `{self.name}`")
-        self.run_name = run_name
-        self.max_parallelism = _check_parallelism(max_parallelism)
+        # a decorator's enable_cache=False is a default for steps, not a refresh
+        self.options = PipelineOptions().updated(f"Pipeline `{self.name}`", options)
+        self.options = dataclasses.replace(self.options, refresh_cache=False)
         functools.update_wrapper(self, func)
+
+    @property
+    def enable_cache(self) -> bool | None:
+        return self.options.enable_cache
+
+    @property
+    def run_name(self) -> str | None:
+        return self.options.run_name
+
+    @property
+    def max_parallelism(self) -> int | None:
+        return self.options.max_parallelism
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """Settings of the pipeline (``resources``, ``docker``), defaults for its steps."""
+        return dict(self.options.settings or {})
 
     def __repr__(self) -> str:
         return f"<Pipeline {self.name!r}>"
@@ -104,17 +116,31 @@ class Pipeline(Generic[P, R]):
         parameters = {
             name: parameter_json(value, name=name, where=where) for name, value in arguments.items()
         }
-        cache = PipelineCacheOptions(
-            self.name, self.enable_cache, self.refresh_cache, self.cache_policy
-        )
-        tracer = Tracer(self.name, cache)
+        tracer = Tracer(self.name, self.options)
         token = tracer.activate()
         try:
             returned = self.entrypoint(**arguments)  # type: ignore[call-arg]
         finally:
             Tracer.deactivate(token)
         outputs = self._outputs(returned, tracer)
-        return tracer.builder.build(parameters=parameters, outputs=outputs)
+        options = self.options
+        return tracer.builder.build(
+            parameters=parameters,
+            outputs=outputs,
+            hooks={
+                name: hook
+                for name, hook in (
+                    ("on_failure", options.on_failure),
+                    ("on_success", options.on_success),
+                    ("on_cleanup", options.on_cleanup),
+                )
+                if hook is not None
+            },
+            execution_mode=(options.execution_mode or ExecutionMode.CONTINUE_ON_FAILURE).value,
+            tags=options.tags or (),
+            settings=options.settings or {},
+            externals=tracer.externals,
+        )
 
     def _outputs(self, returned: object, tracer: Tracer) -> dict[str, ArtifactSource]:
         if returned is None:
@@ -152,13 +178,7 @@ class Pipeline(Generic[P, R]):
         return run_plan(plan, run_name=self.run_name, max_parallelism=self.max_parallelism)
 
     def configure(
-        self,
-        *,
-        name: str | None = None,
-        enable_cache: bool | None = None,
-        cache_policy: CachePolicy | None = None,
-        run_name: str | None = None,
-        max_parallelism: int | None = None,
+        self, *, name: str | None = None, **options: Unpack[PipelineOptionArgs]
     ) -> Pipeline[P, R]:
         """Change this pipeline's configuration in place; ``None`` keeps a setting.
 
@@ -168,49 +188,18 @@ class Pipeline(Generic[P, R]):
         """
         if name is not None:
             self.name = name
-        if enable_cache is not None:
-            self.enable_cache = enable_cache
-            self.refresh_cache = not enable_cache
-        if cache_policy is not None:
-            self.cache_policy = check_cache_policy(cache_policy, f"Pipeline `{self.name}`")
-        if run_name is not None:
-            self.run_name = run_name
-        if max_parallelism is not None:
-            self.max_parallelism = _check_parallelism(max_parallelism)
+        self.options = self.options.updated(f"Pipeline `{self.name}`", options)
         return self
 
     def with_options(
-        self,
-        *,
-        name: str | None = None,
-        enable_cache: bool | None = None,
-        cache_policy: CachePolicy | None = None,
-        run_name: str | None = None,
-        max_parallelism: int | None = None,
+        self, *, name: str | None = None, **options: Unpack[PipelineOptionArgs]
     ) -> Pipeline[P, R]:
-        """A configured copy of this pipeline.
+        """A configured copy of this pipeline (see :meth:`configure`).
 
-        Args:
-            name: Pipeline name runs are recorded under.
-            enable_cache: ``False`` refreshes the whole run (no cached results are
-                reused); ``True`` enables caching for steps that do not decide.
-            cache_policy: Default :class:`~trellis.CachePolicy` of the steps.
-            run_name: Name of the next run (must be unique).
-            max_parallelism: Steps run at once; ``1`` runs them inline.
+        Example:
+            >>> fresh = training.with_options(enable_cache=False)  # doctest: +SKIP
         """
-        return copy.copy(self).configure(
-            name=name,
-            enable_cache=enable_cache,
-            cache_policy=cache_policy,
-            run_name=run_name,
-            max_parallelism=max_parallelism,
-        )
-
-
-def _check_parallelism(value: int | None) -> int | None:
-    if value is not None and (not isinstance(value, int) or value < 1):
-        raise ConfigurationError(f"max_parallelism must be a positive integer, got {value!r}.")
-    return value
+        return copy.copy(self).configure(name=name, **options)
 
 
 @overload
@@ -219,12 +208,7 @@ def pipeline(func: Callable[P, R], /) -> Pipeline[P, R]: ...
 
 @overload
 def pipeline(
-    *,
-    name: str | None = None,
-    enable_cache: bool | None = None,
-    cache_policy: CachePolicy | None = None,
-    run_name: str | None = None,
-    max_parallelism: int | None = None,
+    *, name: str | None = None, **options: Unpack[PipelineOptionArgs]
 ) -> Callable[[Callable[P, R]], Pipeline[P, R]]: ...
 
 
@@ -233,35 +217,27 @@ def pipeline(
     /,
     *,
     name: str | None = None,
-    enable_cache: bool | None = None,
-    cache_policy: CachePolicy | None = None,
-    run_name: str | None = None,
-    max_parallelism: int | None = None,
+    **options: Unpack[PipelineOptionArgs],
 ) -> Pipeline[P, R] | Callable[[Callable[P, R]], Pipeline[P, R]]:
     """Mark a function as a pipeline; usable as ``@pipeline`` and ``@pipeline(...)``.
 
     Args:
         func: The function (when used without parentheses).
         name: Pipeline name (default: the function's name).
-        enable_cache: Default for steps that do not set ``enable_cache`` (default on).
-        cache_policy: Default :class:`~trellis.CachePolicy` of the steps.
-        run_name: Name of the next run (default: ``{name}-{timestamp}``).
-        max_parallelism: Steps run at once (default: CPU count; ``1`` runs inline).
+        **options: Defaults for the steps (every option of :func:`step` but
+            ``output_materializers``), and for the run: ``on_failure(exc)`` /
+            ``on_success()`` hooks called once when the run ends, ``on_cleanup()``
+            called always at the end, ``execution_mode`` (``continue_on_failure``,
+            ``stop_on_failure``, ``fail_fast``), ``tags`` of each run,
+            ``run_name`` and ``max_parallelism``.
 
     Example:
-        >>> @pipeline(enable_cache=False)
+        >>> @pipeline(enable_cache=False, tags=["nightly"])
         ... def training(lr: float = 0.1) -> None:
         ...     ...
     """
 
     def decorate(function: Callable[P, R]) -> Pipeline[P, R]:
-        return Pipeline(
-            function,
-            name=name,
-            enable_cache=enable_cache,
-            cache_policy=cache_policy,
-            run_name=run_name,
-            max_parallelism=max_parallelism,
-        )
+        return Pipeline(function, name=name, **options)
 
     return decorate if func is None else decorate(func)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, get_args, get_origin
 
+from trellis.config import ArtifactConfig
 from trellis.exceptions import DefinitionError
 
 DEFAULT_OUTPUT = "output"
@@ -19,6 +20,7 @@ class DeclaredOutput:
     annotation: Any
     #: True when the name came from ``Annotated`` (the artifact gets that name).
     named: bool
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,18 +39,24 @@ def type_hints(func: Callable[..., Any]) -> dict[str, Any]:
 
 
 def _output(annotation: Any, index: int | None, where: str) -> DeclaredOutput:
+    tags: tuple[str, ...] = ()
     if get_origin(annotation) is Annotated:
         base, *extras = get_args(annotation)
         names = [extra for extra in extras if isinstance(extra, str)]
+        for extra in extras:
+            if isinstance(extra, ArtifactConfig):
+                tags += extra.tags
+                if extra.name is not None:
+                    names.append(extra.name)
         if len(names) > 1:
             raise DefinitionError(f"{where}: an output has several names {names}; give one.")
         if names:
-            if not names[0].isidentifier() and not names[0]:
+            if not names[0].strip():
                 raise DefinitionError(f"{where}: output name must not be empty.")
-            return DeclaredOutput(names[0], base, named=True)
+            return DeclaredOutput(names[0], base, named=True, tags=tags)
         annotation = base
     name = DEFAULT_OUTPUT if index is None else f"{DEFAULT_OUTPUT}_{index}"
-    return DeclaredOutput(name, annotation, named=False)
+    return DeclaredOutput(name, annotation, named=False, tags=tags)
 
 
 def _is_multi_output(annotation: Any) -> bool:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import copy
 import functools
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, Unpack, overload
 
 from trellis.dsl._handles import contains_handle
-from trellis.dsl._options import check_cache_policy
+from trellis.dsl._options import MaterializerChoice, StepOptionArgs, StepOptions
 from trellis.dsl._signature import StepSignature, read_signature
 from trellis.dsl._tracing import current_tracer
 from trellis.exceptions import DefinitionError, HandleError
@@ -18,8 +18,6 @@ if TYPE_CHECKING:
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-MaterializerChoice = type | Mapping[str, type] | None
 
 
 class Step(Generic[P, R]):
@@ -34,26 +32,30 @@ class Step(Generic[P, R]):
     """
 
     def __init__(
-        self,
-        func: Callable[P, R],
-        *,
-        name: str | None = None,
-        enable_cache: bool | None = None,
-        cache_policy: CachePolicy | None = None,
-        output_materializers: MaterializerChoice = None,
+        self, func: Callable[P, R], *, name: str | None = None, **options: Unpack[StepOptionArgs]
     ) -> None:
         if not callable(func):
             raise DefinitionError(f"@step needs a function, got {func!r}.")
         self.entrypoint: Callable[P, R] = func
         self.name = name or func.__name__
-        self.enable_cache = enable_cache
-        self.cache_policy = check_cache_policy(cache_policy, f"Step `{self.name}`")
-        self.output_materializers = output_materializers
+        self.options = StepOptions().updated(f"Step `{self.name}`", options)
         self._spec: StepSignature | None = None
         functools.update_wrapper(self, func)
 
     def __repr__(self) -> str:
         return f"<Step {self.name!r}>"
+
+    @property
+    def enable_cache(self) -> bool | None:
+        return self.options.enable_cache
+
+    @property
+    def cache_policy(self) -> CachePolicy | None:
+        return self.options.cache_policy  # type: ignore[no-any-return]
+
+    @property
+    def output_materializers(self) -> MaterializerChoice:
+        return self.options.output_materializers  # type: ignore[no-any-return]
 
     def spec(self) -> StepSignature:
         """Inputs and outputs parsed from the function (once, on first use)."""
@@ -121,32 +123,17 @@ class Step(Generic[P, R]):
         return clone
 
     def configure(
-        self,
-        *,
-        name: str | None = None,
-        enable_cache: bool | None = None,
-        cache_policy: CachePolicy | None = None,
-        output_materializers: MaterializerChoice = None,
+        self, *, name: str | None = None, **options: Unpack[StepOptionArgs]
     ) -> Step[P, R]:
         """Change this step's configuration in place; options left as ``None`` are kept."""
         if name is not None:
             self.name = name
-        if enable_cache is not None:
-            self.enable_cache = enable_cache
-        if cache_policy is not None:
-            self.cache_policy = check_cache_policy(cache_policy, f"Step `{self.name}`")
-        if output_materializers is not None:
-            self.output_materializers = output_materializers
-            self._spec = None
+        self.options = self.options.updated(f"Step `{self.name}`", options)
+        self._spec = None
         return self
 
     def with_options(
-        self,
-        *,
-        name: str | None = None,
-        enable_cache: bool | None = None,
-        cache_policy: CachePolicy | None = None,
-        output_materializers: MaterializerChoice = None,
+        self, *, name: str | None = None, **options: Unpack[StepOptionArgs]
     ) -> Step[P, R]:
         """A configured copy; ``name=`` also sets the id of the copy's calls.
 
@@ -155,12 +142,7 @@ class Step(Generic[P, R]):
             >>> train_svm.name
             'add_svm'
         """
-        return self._copy().configure(
-            name=name,
-            enable_cache=enable_cache,
-            cache_policy=cache_policy,
-            output_materializers=output_materializers,
-        )
+        return self._copy().configure(name=name, **options)
 
 
 def _check_materializer_class(step_name: str, materializer: object) -> None:
@@ -179,11 +161,7 @@ def step(func: Callable[P, R], /) -> Step[P, R]: ...
 
 @overload
 def step(
-    *,
-    name: str | None = None,
-    enable_cache: bool | None = None,
-    cache_policy: CachePolicy | None = None,
-    output_materializers: MaterializerChoice = None,
+    *, name: str | None = None, **options: Unpack[StepOptionArgs]
 ) -> Callable[[Callable[P, R]], Step[P, R]]: ...
 
 
@@ -192,20 +170,20 @@ def step(
     /,
     *,
     name: str | None = None,
-    enable_cache: bool | None = None,
-    cache_policy: CachePolicy | None = None,
-    output_materializers: MaterializerChoice = None,
+    **options: Unpack[StepOptionArgs],
 ) -> Step[P, R] | Callable[[Callable[P, R]], Step[P, R]]:
     """Mark a function as a pipeline step; usable as ``@step`` and ``@step(...)``.
 
     Args:
         func: The function (when used without parentheses).
         name: Step name (default: the function's name); also the default call id.
-        enable_cache: Allow reusing a cached result (default: pipeline's setting, else on).
-        cache_policy: What the cache key is made of and how long results stay valid
-            (default: the pipeline's policy, else :class:`~trellis.CachePolicy()`).
-        output_materializers: A materializer class for every output, or a mapping
-            of output name to materializer class.
+        **options: Each defaults to the pipeline's setting, else to the default:
+            ``enable_cache`` (on), ``cache_policy`` (a :class:`~trellis.CachePolicy`),
+            ``output_materializers`` (a materializer class, or output name → class),
+            ``retry`` (a :class:`~trellis.RetryConfig`), ``on_failure`` (a hook taking
+            no argument or the exception), ``on_success``, ``enable_step_logs`` (on),
+            ``enable_artifact_metadata`` (on), ``enable_artifact_visualization`` (on),
+            ``settings`` (``{"resources": ResourceSettings(...), "docker": ...}``).
 
     Example:
         >>> @step(enable_cache=False)
@@ -214,12 +192,6 @@ def step(
     """
 
     def decorate(function: Callable[P, R]) -> Step[P, R]:
-        return Step(
-            function,
-            name=name,
-            enable_cache=enable_cache,
-            cache_policy=cache_policy,
-            output_materializers=output_materializers,
-        )
+        return Step(function, name=name, **options)
 
     return decorate if func is None else decorate(func)

@@ -7,8 +7,9 @@ import inspect
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from trellis.dsl._external import ExternalArtifact
 from trellis.dsl._handles import OutputHandle, contains_handle
-from trellis.dsl._options import PipelineCacheOptions
+from trellis.dsl._options import PipelineOptions, resolve
 from trellis.dsl._parameters import parameter_json
 from trellis.exceptions import DefinitionError, HandleError, ParameterError
 from trellis.graph import ArtifactSource, InputBinding, Node, OutputSpec, PlanBuilder
@@ -31,10 +32,12 @@ def current_tracer() -> Tracer | None:
 class Tracer:
     """Records the step calls of one pipeline function into a :class:`PlanBuilder`."""
 
-    def __init__(self, pipeline_name: str, cache: PipelineCacheOptions | None = None) -> None:
+    def __init__(self, pipeline_name: str, options: PipelineOptions | None = None) -> None:
         self.pipeline_name = pipeline_name
-        self.cache = cache or PipelineCacheOptions(pipeline_name)
+        self.options = options or PipelineOptions()
         self.builder = PlanBuilder(pipeline_name)
+        #: ``ExternalArtifact`` arguments by source id, in call order.
+        self.externals: dict[str, ExternalArtifact] = {}
 
     def activate(self) -> contextvars.Token[Tracer | None]:
         return _CURRENT.set(self)
@@ -83,12 +86,11 @@ class Tracer:
                 if declared.named
                 else f"{self.pipeline_name}::{node_id}::{declared.name}",
                 materializer=step.materializer_for(declared.name),
+                tags=declared.tags,
             )
             for declared in spec.outputs
         )
-        enable_cache, cache_reason, cache_policy = self.cache.resolve(
-            node_id, step.enable_cache, step.cache_policy
-        )
+        resolved = resolve(node_id, step.options, self.options, self.pipeline_name)
         node = Node(
             id=node_id,
             step_name=step.name,
@@ -98,9 +100,16 @@ class Tracer:
             inputs=tuple(inputs),
             after=self._after(after, where),
             outputs=outputs,
-            enable_cache=enable_cache,
-            cache_reason=cache_reason,
-            cache_policy=cache_policy,
+            enable_cache=resolved.enable_cache,
+            cache_reason=resolved.cache_reason,
+            cache_policy=resolved.cache_policy,
+            retry=resolved.retry,
+            on_failure=resolved.on_failure,
+            on_success=resolved.on_success,
+            enable_step_logs=resolved.enable_step_logs,
+            enable_artifact_metadata=resolved.enable_artifact_metadata,
+            enable_artifact_visualization=resolved.enable_artifact_visualization,
+            settings=resolved.settings,
         )
         self.builder.add(node)
         handles = tuple(OutputHandle(self, node_id, o.name, step.name) for o in outputs)
@@ -149,15 +158,23 @@ class Tracer:
             )
         return ArtifactSource(handle.node_id, handle.output)
 
-    def _binding(self, name: str, value: Any, where: str) -> InputBinding | None:
+    def _source(self, value: OutputHandle | ExternalArtifact, where: str) -> ArtifactSource:
         if isinstance(value, OutputHandle):
-            return InputBinding(name, (self._check_handle(value, where),))
+            return self._check_handle(value, where)
+        key = f"external:{len(self.externals) + 1}"
+        self.externals[key] = value
+        return ArtifactSource(key, "output", external=True)
+
+    def _binding(self, name: str, value: Any, where: str) -> InputBinding | None:
+        artifacts = (OutputHandle, ExternalArtifact)
+        if isinstance(value, artifacts):
+            return InputBinding(name, (self._source(value, where),))
         if (
             isinstance(value, list | tuple)
             and value
-            and all(isinstance(item, OutputHandle) for item in value)
+            and all(isinstance(item, artifacts) for item in value)
         ):
-            sources = tuple(self._check_handle(item, where) for item in value)
+            sources = tuple(self._source(item, where) for item in value)
             return InputBinding(name, sources, is_list=True)
         if contains_handle(value) is not None:
             raise HandleError(

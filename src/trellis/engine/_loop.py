@@ -1,4 +1,4 @@
-"""The one scheduling loop: launch ready nodes, record results, skip what cannot run.
+"""The one scheduling loop: launch ready nodes, record results, retry, skip what cannot run.
 
 Nodes may be added while the loop runs (:meth:`RunLoop.add_node`), which is what
 dynamic pipelines build on.
@@ -6,27 +6,26 @@ dynamic pipelines build on.
 
 from __future__ import annotations
 
+import dataclasses
+import heapq
 import logging
+import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypedDict
 
 from trellis.artifacts import ArtifactStore
+from trellis.config import ExecutionMode
 from trellis.engine._cache import CacheKeys, lookup
 from trellis.engine._code import code_info
+from trellis.engine._recording import artifact_specs, step_run_fields, task_inputs
 from trellis.exceptions import DefinitionError
 from trellis.graph import Node
-from trellis.metadata import (
-    ArtifactVersionRecord,
-    ArtifactVersionSpec,
-    ExecutionStatus,
-    MetadataStore,
-)
+from trellis.metadata import ArtifactVersionRecord, AttemptSpec, ExecutionStatus, MetadataStore
 from trellis.orchestrators import Launcher
-from trellis.runtime import InputArtifact, StepError, StepResult, StepTask
+from trellis.runtime import StepError, StepResult, StepTask
 
 logger = logging.getLogger(__name__)
 
@@ -37,21 +36,6 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class _StepRunFields(TypedDict):
-    """What a started and a cached step run record alike."""
-
-    run_id: str
-    name: str
-    step_name: str
-    parameters: dict[str, Any]
-    code_hash: str
-    source_code: str | None
-    cache_key: str
-    cache_parts: Any
-    parent_ids: list[str]
-    inputs: list[tuple[str, int, str]]
-
-
 @dataclass
 class Failure:
     node_id: str
@@ -60,11 +44,13 @@ class Failure:
 
 @dataclass
 class LoopOutcome:
-    """What the loop did: per-node statuses and the failures in the order they happened."""
+    """What the loop did: per-node statuses, failures in order, skipped and retried nodes."""
 
     statuses: dict[str, ExecutionStatus] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    retried: dict[str, int] = field(default_factory=dict)
+    hook_errors: dict[str, list[str]] = field(default_factory=dict)
 
 
 class RunLoop:
@@ -74,29 +60,41 @@ class RunLoop:
         self,
         *,
         run_id: str,
+        run_name: str,
         pipeline_name: str,
         metadata: MetadataStore,
         artifacts: ArtifactStore,
         launcher: Launcher,
         cache_keys: CacheKeys,
+        execution_mode: ExecutionMode = ExecutionMode.CONTINUE_ON_FAILURE,
+        externals: Mapping[str, ArtifactVersionRecord] | None = None,
+        live_logs: bool = True,
         clock: Clock = utc_now,
     ) -> None:
         self.run_id = run_id
+        self.run_name = run_name
         self.pipeline_name = pipeline_name
         self._metadata = metadata
         self._artifacts = artifacts
         self._launcher = launcher
         self._clock = clock
         self._cache_keys = cache_keys
+        self._mode = execution_mode
+        self._live_logs = live_logs
         self._nodes: dict[str, Node] = {}
         self._children: dict[str, list[str]] = {}
         self._waiting: dict[str, int] = {}
         self._ready: deque[str] = deque()
-        self._running: dict[Future[StepResult], tuple[str, str]] = {}
-        self._outputs: dict[str, dict[str, ArtifactVersionRecord]] = {}
+        self._running: dict[Future[StepResult], str] = {}
+        self._outputs: dict[str, dict[str, ArtifactVersionRecord]] = {
+            key: {"output": version} for key, version in (externals or {}).items()
+        }
         self._step_run_ids: dict[str, str] = {}
-        self._blocked: set[str] = set()
         self._started: dict[str, str] = {}  # node id -> step run id, until recorded done
+        self._tasks: dict[str, StepTask] = {}
+        self._attempts: dict[str, list[AttemptSpec]] = {}
+        self._retry_due: list[tuple[float, str]] = []  # (monotonic time, node id)
+        self._halted = False
         self.outcome = LoopOutcome()
 
     # -- graph bookkeeping ------------------------------------------------------------
@@ -111,14 +109,15 @@ class RunLoop:
         self._nodes[node.id] = node
         self._children[node.id] = []
         pending = 0
+        blocked = False
         for parent in node.upstream:
             status = self.outcome.statuses.get(parent)
             if status is None:
                 self._children[parent].append(node.id)
                 pending += 1
             elif not status.is_successful:
-                self._blocked.add(node.id)
-        if node.id in self._blocked:
+                blocked = True
+        if blocked:
             self._skip(node.id)
         elif pending:
             self._waiting[node.id] = pending
@@ -152,18 +151,55 @@ class RunLoop:
 
     # -- the loop ---------------------------------------------------------------------
     def run(self) -> LoopOutcome:
-        """Run until no node is ready or running. Call :meth:`finalize` afterwards."""
+        """Run until nothing is ready, running or due for a retry; then :meth:`finalize`."""
         capacity = self._launcher.capacity
-        while self._ready or self._running:
+        while not self._halted and (self._ready or self._running or self._retry_due):
             # Hold ready steps here rather than in the launcher's queue, so a step
             # is `running` only while it runs and later priorities can reorder.
-            while self._ready and (capacity is None or len(self._running) < capacity):
+            while self._ready and not self._halted and self._has_room(capacity):
                 self._launch(self._nodes[self._ready.popleft()])
+            while self._retry_due and self._retry_due[0][0] <= time.monotonic():
+                if not self._has_room(capacity):
+                    break
+                self._resubmit(heapq.heappop(self._retry_due)[1])
+            if self._halted:
+                break
+            timeout = self._next_retry_in()
             if self._running:
+                done, _ = wait(list(self._running), timeout=timeout, return_when=FIRST_COMPLETED)
+                for future in done:
+                    self._complete(future)
+            elif timeout is not None:
+                time.sleep(timeout)
+        if self._halted:
+            self._halt()
+        return self.outcome
+
+    def _has_room(self, capacity: int | None) -> bool:
+        return capacity is None or len(self._running) < capacity
+
+    def _next_retry_in(self) -> float | None:
+        if not self._retry_due:
+            return None
+        return max(0.0, self._retry_due[0][0] - time.monotonic())
+
+    def _halt(self) -> None:
+        """A failure under stop_on_failure or fail_fast: start nothing more."""
+        if self._mode is ExecutionMode.STOP_ON_FAILURE:
+            while self._running:  # let running steps finish, and record them
                 done, _ = wait(list(self._running), return_when=FIRST_COMPLETED)
                 for future in done:
                     self._complete(future)
-        return self.outcome
+        else:
+            for future in list(self._running):
+                future.cancel()
+            self._mark_stopped("stopped: another step failed and the run fails fast")
+        for _, node_id in self._retry_due:
+            self._mark_one_stopped(node_id, "stopped: the run stopped before this retry")
+        self._retry_due.clear()
+        for node_id in [*self._ready, *self._waiting]:
+            self._skip(node_id)
+        self._ready.clear()
 
     def stop(self) -> None:
         """After an interruption: record the tasks that ended, mark the rest ``stopped``.
@@ -174,21 +210,30 @@ class RunLoop:
         for future in list(self._running):
             if future.done() and not future.cancelled():
                 self._complete(future)
-        now = self._clock()
-        for node_id, step_run_id in list(self._started.items()):
-            self._metadata.finish_step_run(
-                step_run_id,
-                status=ExecutionStatus.STOPPED,
-                ended_at=now,
-                outputs=[],
-                error="stopped: the run was interrupted",
-            )
-            del self._started[node_id]
-            self.outcome.statuses[node_id] = ExecutionStatus.STOPPED
-        self._running.clear()
+        self._mark_stopped("stopped: the run was interrupted")
         for node_id in [*self._ready, *self._waiting]:
             self._skip(node_id)
         self._ready.clear()
+
+    def _mark_stopped(self, reason: str) -> None:
+        for node_id in list(self._started):
+            self._mark_one_stopped(node_id, reason)
+        self._running.clear()
+
+    def _mark_one_stopped(self, node_id: str, reason: str) -> None:
+        step_run_id = self._started.pop(node_id, None)
+        if step_run_id is None:
+            return
+        self._metadata.finish_step_run(
+            step_run_id,
+            status=ExecutionStatus.STOPPED,
+            ended_at=self._clock(),
+            outputs=[],
+            error=reason,
+            attempts=self._tasks[node_id].attempt,
+            failed_attempts=self._attempts.get(node_id, []),
+        )
+        self.outcome.statuses[node_id] = ExecutionStatus.STOPPED
 
     def finalize(self) -> None:
         """Record every node that did not run as ``skipped`` (one transaction)."""
@@ -199,6 +244,7 @@ class RunLoop:
                 at=self._clock(),
             )
 
+    # -- one node ---------------------------------------------------------------------
     def _inputs(self, node: Node) -> dict[str, list[ArtifactVersionRecord]]:
         return {
             binding.name: [self._outputs[s.node_id][s.output] for s in binding.sources]
@@ -207,34 +253,25 @@ class RunLoop:
 
     def _launch(self, node: Node) -> None:
         inputs = self._inputs(node)
-        code = code_info(node.func)
         key = self._cache_keys.key(node, inputs)
         hit = None
         if node.enable_cache:
             hit, found = lookup(key.key, node, self._metadata, self._artifacts, self._clock())
         else:
             found = {"result": "disabled", "reason": node.cache_reason}
-        policy = node.cache_policy.describe() if node.cache_policy is not None else None
-        common = _StepRunFields(
-            run_id=self.run_id,
-            name=node.id,
-            step_name=node.step_name,
-            parameters=dict(node.parameters_json),
-            code_hash=code.hash,
-            source_code=code.source,
-            cache_key=key.key,
-            cache_parts={"parts": dict(key.parts), "lookup": found, "policy": policy},
-            parent_ids=[self._step_run_ids[parent] for parent in sorted(node.upstream)],
-            inputs=[
-                (name, position, version.id)
-                for name, versions in inputs.items()
-                for position, version in enumerate(versions)
-            ],
+        fields = step_run_fields(
+            self.run_id,
+            node,
+            code_info(node.func),
+            key,
+            found,
+            [self._step_run_ids[parent] for parent in sorted(node.upstream)],
+            inputs,
         )
         if hit is not None:
             original, outputs = hit
             self._step_run_ids[node.id] = self._metadata.record_cached_step_run(
-                **common,
+                **fields,
                 original_step_run_id=original.id,
                 outputs={name: version.id for name, version in outputs.items()},
                 at=self._clock(),
@@ -243,69 +280,97 @@ class RunLoop:
             logger.info("Step `%s` cached: reusing step run %s", node.id, original.id)
             self._done(node.id, ExecutionStatus.CACHED)
             return
-        step_run_id = self._metadata.start_step_run(**common, started_at=self._clock())
+        step_run_id = self._metadata.start_step_run(**fields, started_at=self._clock())
         self._step_run_ids[node.id] = step_run_id
         self._started[node.id] = step_run_id  # before submit: an interrupt may land in it
-        task = StepTask(
+        retries = node.retry.max_retries if node.retry is not None else 0
+        self._tasks[node.id] = StepTask(
             run_id=self.run_id,
             pipeline_name=self.pipeline_name,
             step_id=node.id,
             func=node.func,
             parameters=node.parameters,
             inputs={
-                binding.name: _task_inputs(inputs[binding.name], binding.is_list)
+                binding.name: task_inputs(inputs[binding.name], binding.is_list)
                 for binding in node.inputs
             },
             outputs=node.outputs,
             artifact_store_url=self._artifacts.url,
+            run_name=self.run_name,
+            final_attempt=retries == 0,
+            on_failure=node.on_failure,
+            on_success=node.on_success,
+            enable_step_logs=node.enable_step_logs,
+            enable_artifact_metadata=node.enable_artifact_metadata,
+            enable_artifact_visualization=node.enable_artifact_visualization,
+            live_logs=self._live_logs,
         )
-        self._running[self._launcher.submit(task)] = (node.id, step_run_id)
+        self._running[self._launcher.submit(self._tasks[node.id])] = node.id
+
+    def _resubmit(self, node_id: str) -> None:
+        node, previous = self._nodes[node_id], self._tasks[node_id]
+        attempt = previous.attempt + 1
+        task = dataclasses.replace(
+            previous, attempt=attempt, final_attempt=attempt > node.retry.max_retries
+        )
+        self._tasks[node_id] = task
+        logger.warning("Step `%s`: attempt %d of %d", node_id, attempt, node.retry.max_retries + 1)
+        self._running[self._launcher.submit(task)] = node_id
 
     def _complete(self, future: Future[StepResult]) -> None:
-        node_id, step_run_id = self._running.pop(future)
-        del self._started[node_id]
-        node = self._nodes[node_id]
+        node_id = self._running.pop(future)
+        node, task = self._nodes[node_id], self._tasks[node_id]
         result = future.result()
+        if result.hook_errors:
+            self.outcome.hook_errors[node_id] = list(result.hook_errors)
+        metadata = dict(result.metadata)
+        if result.hook_errors:
+            metadata["hook_errors"] = list(result.hook_errors)
+        if result.error is not None and not task.final_attempt:
+            self._attempts.setdefault(node_id, []).append(
+                AttemptSpec(
+                    attempt=task.attempt,
+                    started_at=result.started_at,
+                    ended_at=result.ended_at,
+                    error=str(result.error),
+                    traceback=result.error.traceback,
+                )
+            )
+            self.outcome.retried[node_id] = task.attempt + 1
+            delay = node.retry.delay_before(task.attempt + 1)
+            logger.warning(
+                "Step `%s` failed (%s); retrying in %.3g s", node_id, result.error, delay
+            )
+            heapq.heappush(self._retry_due, (time.monotonic() + delay, node_id))
+            return
+        step_run_id = self._started.pop(node_id)
+        common = {
+            "started_at": result.started_at,
+            "ended_at": result.ended_at,
+            "attempts": task.attempt,
+            "failed_attempts": self._attempts.get(node_id, []),
+            "log_uri": result.log_uri,
+            "metadata": metadata or None,
+        }
         if result.error is not None:
             self._metadata.finish_step_run(
                 step_run_id,
                 status=ExecutionStatus.FAILED,
-                started_at=result.started_at,
-                ended_at=result.ended_at,
                 outputs=[],
                 error=str(result.error),
                 traceback=result.error.traceback,
+                **common,  # type: ignore[arg-type]
             )
             logger.error("Step `%s` failed: %s", node_id, result.error)
             self.outcome.failures.append(Failure(node_id, result.error))
             self._done(node_id, ExecutionStatus.FAILED)
+            if self._mode is not ExecutionMode.CONTINUE_ON_FAILURE:
+                self._halted = True
             return
-        specs = [
-            ArtifactVersionSpec(
-                output_name=spec.name,
-                artifact_name=spec.artifact_name,
-                uri=stored.uri,
-                materializer=stored.materializer,
-                data_type=stored.data_type,
-                content_hash=stored.content_hash,
-                size=stored.size,
-                metadata=dict(stored.metadata),
-            )
-            for spec in node.outputs
-            for stored in (result.outputs[spec.name],)
-        ]
         self._outputs[node_id] = self._metadata.finish_step_run(
             step_run_id,
             status=ExecutionStatus.COMPLETED,
-            started_at=result.started_at,
-            ended_at=result.ended_at,
-            outputs=specs,
+            outputs=artifact_specs(node, result),
+            **common,  # type: ignore[arg-type]
         )
         self._done(node_id, ExecutionStatus.COMPLETED)
-
-
-def _task_inputs(
-    versions: list[ArtifactVersionRecord], is_list: bool
-) -> InputArtifact | tuple[InputArtifact, ...]:
-    refs = tuple(InputArtifact(v.uri, v.materializer, v.data_type) for v in versions)
-    return refs if is_list else refs[0]

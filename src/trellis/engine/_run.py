@@ -1,27 +1,45 @@
-"""Run a compiled plan: open the stack, record the run, drive the loop, report."""
+"""Run a compiled plan: open the stack, record the run, drive the loop, call hooks, report."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from trellis.artifacts import open_artifact_store
 from trellis.client import PipelineRunView, open_metadata_store
-from trellis.config import Settings, resolve_settings
+from trellis.config import ExecutionMode, Settings, resolve_settings
 from trellis.engine._cache import CacheKeys
 from trellis.engine._environment import environment
+from trellis.engine._externals import resolve_externals
 from trellis.engine._loop import Clock, LoopOutcome, RunLoop, utc_now
 from trellis.exceptions import RunFailedError, StepFailedError
 from trellis.graph import Plan
 from trellis.metadata import ExecutionStatus, MetadataStore
-from trellis.orchestrators import Launcher, create_launcher
+from trellis.orchestrators import Launcher, Resources, create_launcher
+from trellis.runtime import hook_takes_exception
 
 logger = logging.getLogger(__name__)
 
 
 def default_run_name(pipeline_name: str, at: datetime) -> str:
     return f"{pipeline_name}-{at:%Y_%m_%d-%H_%M_%S_%f}"
+
+
+def _check_feasible(plan: Plan, launcher: Launcher) -> None:
+    for node in plan:
+        resources = node.settings.get("resources")
+        if resources is not None:
+            launcher.check_feasible(
+                Resources(
+                    cpu_count=resources.cpu_count,
+                    gpu_count=resources.gpu_count,
+                    memory=resources.memory,
+                    step=node.id,
+                )
+            )
 
 
 def run_plan(
@@ -35,56 +53,96 @@ def run_plan(
     """Run ``plan`` to the end and return its recorded run.
 
     Raises:
-        StepFailedError: a step raised; the run is recorded as ``failed``, steps
-            downstream of it as ``skipped``, independent branches ran to the end.
+        StepFailedError: a step raised; the run is recorded as ``failed`` and the
+            steps it did not run as ``skipped`` (or ``stopped``), per the plan's
+            execution mode.
     """
     settings = settings or resolve_settings()
     clock = clock or utc_now
     cache_keys = CacheKeys()
     for node in plan:  # reads dependency files, calls cache_func: fail before the run exists
         cache_keys.prepare(node)
-    metadata = open_metadata_store(settings.store_url)
-    artifacts = open_artifact_store(settings.artifacts_url)
     parallelism = max_parallelism or settings.max_parallelism
     launcher = create_launcher(settings.orchestrator, max_parallelism=parallelism)
+    _check_feasible(plan, launcher)
+    metadata = open_metadata_store(settings.store_url)
+    artifacts = open_artifact_store(settings.artifacts_url)
+    externals = resolve_externals(plan, metadata, artifacts, clock)
     started = clock()
     run = metadata.create_run(
         pipeline_name=plan.pipeline_name,
         run_name=run_name or default_run_name(plan.pipeline_name, started),
         parameters=dict(plan.parameters),
         environment=environment(Path.cwd()),
-        config={"orchestrator": settings.orchestrator, "max_parallelism": parallelism},
+        config={
+            "orchestrator": settings.orchestrator,
+            "max_parallelism": parallelism,
+            "execution_mode": plan.execution_mode,
+        },
         plan=plan.to_json(),
         outputs={name: [s.node_id, s.output] for name, s in plan.outputs.items()},
         started_at=started,
+        tags=plan.tags,
     )
     logger.info(
         "Pipeline `%s` run `%s` started (%d steps)", plan.pipeline_name, run.name, len(plan)
     )
     loop = RunLoop(
         run_id=run.id,
+        run_name=run.name,
         pipeline_name=plan.pipeline_name,
         metadata=metadata,
         artifacts=artifacts,
         launcher=launcher,
         cache_keys=cache_keys,
+        execution_mode=ExecutionMode(plan.execution_mode),
+        externals=externals,
         clock=clock,
     )
     for node in plan:
         loop.add_node(node)
+    error: RunFailedError | None = None
     try:
-        launcher.start()
-        outcome = loop.run()
-    except BaseException as exc:  # Ctrl-C, or a crash of the driver itself
-        _stop(loop, launcher, metadata, run.id, exc, clock)
-        raise
-    launcher.close()
-    loop.finalize()
-    _finish(plan, run.id, run.name, outcome, metadata, now=clock())
-    view = PipelineRunView(metadata.get_run(run.id), metadata, artifacts)
-    if outcome.failures:
-        raise _failure_error(plan, view, outcome)
+        try:
+            launcher.start()
+            outcome = loop.run()
+        except BaseException as exc:  # Ctrl-C, or a crash of the driver itself
+            _stop(loop, launcher, metadata, run.id, exc, clock)
+            raise
+        launcher.close(wait=plan.execution_mode != ExecutionMode.FAIL_FAST)
+        loop.finalize()
+        _finish(plan, run.id, run.name, outcome, metadata, now=clock())
+        view = PipelineRunView(metadata.get_run(run.id), metadata, artifacts)
+        error = _failure_error(plan, view, outcome) if outcome.failures else None
+        _run_hook(plan, "on_failure" if error else "on_success", error, metadata, run.id, clock)
+    finally:
+        _run_hook(plan, "on_cleanup", None, metadata, run.id, clock)
+    if error is not None:
+        raise error
     return view
+
+
+def _run_hook(
+    plan: Plan,
+    name: str,
+    error: BaseException | None,
+    metadata: MetadataStore,
+    run_id: str,
+    clock: Clock,
+) -> None:
+    """Call a run-level hook; an error in it is logged and recorded, never raised."""
+    hook: Callable[..., Any] | None = plan.hooks.get(name)
+    if hook is None:
+        return
+    try:
+        if name == "on_failure" and hook_takes_exception(hook):
+            hook(error)
+        else:
+            hook()
+    except Exception as exc:
+        logger.exception("The %s hook of pipeline `%s` raised", name, plan.pipeline_name)
+        values = {f"hook_error_{name}": f"{type(exc).__name__}: {exc}"}
+        metadata.log_metadata("pipeline_run", run_id, values, at=clock())
 
 
 def _stop(
@@ -141,7 +199,7 @@ def _failure_error(plan: Plan, run: PipelineRunView, outcome: LoopOutcome) -> Ru
     if others:
         lines[-1] += f"; other failed steps: {', '.join(others)}"
     if outcome.skipped:
-        lines[-1] += f"; skipped downstream: {', '.join(outcome.skipped)}"
+        lines[-1] += f"; not run: {', '.join(outcome.skipped)}"
     lines[-1] += "."
     lines.append(f"Inspect it with `trellis runs show {run.id}`.")
     error = StepFailedError(

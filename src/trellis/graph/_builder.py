@@ -60,7 +60,8 @@ class PlanBuilder:
         """Add a node whose id came from :meth:`new_id`; its inputs must already exist."""
         for binding in node.inputs:
             for source in binding.sources:
-                self._check_source(node.id, source)
+                if not source.external:
+                    self._check_source(node.id, source)
         self._nodes[node.id] = node
 
     def _check_source(self, node_id: str, source: ArtifactSource) -> None:
@@ -81,6 +82,7 @@ class PlanBuilder:
         *,
         parameters: Mapping[str, Any] | None = None,
         outputs: Mapping[str, ArtifactSource] | None = None,
+        **run_options: Any,
     ) -> Plan:
         """Validate ``after=`` references and cycles; return nodes in topological order."""
         if not self._nodes:
@@ -101,6 +103,7 @@ class PlanBuilder:
             nodes={node_id: self._nodes[node_id] for node_id in self._topological_order()},
             parameters=dict(parameters or {}),
             outputs=dict(outputs or {}),
+            **run_options,
         )
 
     def _topological_order(self) -> list[str]:

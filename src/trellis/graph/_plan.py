@@ -12,13 +12,20 @@ from trellis.hashing import hash_json
 
 @dataclass(frozen=True, slots=True)
 class ArtifactSource:
-    """An output of an upstream node, consumed as an input."""
+    """An output of an upstream node, or an external artifact, consumed as an input.
+
+    Attributes:
+        node_id: Id of the producing node, or of the external artifact.
+        output: Output name (``output`` for external artifacts).
+        external: Whether the source is an ``ExternalArtifact`` of the plan.
+    """
 
     node_id: str
     output: str
+    external: bool = False
 
     def __str__(self) -> str:
-        return f"{self.node_id}.{self.output}"
+        return self.node_id if self.external else f"{self.node_id}.{self.output}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +52,7 @@ class OutputSpec:
     annotation: Any
     artifact_name: str
     materializer: type | None = None
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +71,13 @@ class Node:
         enable_cache: Whether a cached result may replace running the step.
         cache_reason: Where ``enable_cache`` came from (explains disabled caches).
         cache_policy: The :class:`~trellis.CachePolicy` of the step, if any.
+        retry: The :class:`~trellis.RetryConfig` of the step, if any.
+        on_failure: Hook called in the worker when the step fails for good.
+        on_success: Hook called in the worker when the step succeeds.
+        enable_step_logs: Capture what the step prints and logs.
+        enable_artifact_metadata: Extract metadata from outputs.
+        enable_artifact_visualization: Save visualizations of outputs.
+        settings: ``resources`` / ``docker`` settings (pydantic models).
     """
 
     id: str
@@ -76,11 +91,23 @@ class Node:
     enable_cache: bool = True
     cache_reason: str = "default"
     cache_policy: Any = None
+    retry: Any = None
+    on_failure: Callable[..., Any] | None = None
+    on_success: Callable[..., Any] | None = None
+    enable_step_logs: bool = True
+    enable_artifact_metadata: bool = True
+    enable_artifact_visualization: bool = True
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def upstream(self) -> frozenset[str]:
-        """Ids of every node this one waits for."""
-        ids = {source.node_id for binding in self.inputs for source in binding.sources}
+        """Ids of every node this one waits for (external artifacts exist already)."""
+        ids = {
+            source.node_id
+            for binding in self.inputs
+            for source in binding.sources
+            if not source.external
+        }
         return frozenset(ids | self.after)
 
     def output(self, name: str) -> OutputSpec:
@@ -98,6 +125,8 @@ class Node:
             "list_inputs": [b.name for b in self.inputs if b.is_list],
             "after": sorted(self.after),
             "outputs": {o.name: o.artifact_name for o in self.outputs},
+            "settings": {k: _model_json(v) for k, v in self.settings.items()},
+            "retry": _model_json(self.retry) if self.retry is not None else None,
         }
 
 
@@ -110,12 +139,22 @@ class Plan:
         nodes: Nodes by id, in a topological order.
         parameters: The pipeline's parameters (JSON form).
         outputs: The pipeline's named outputs.
+        hooks: Run-level ``on_failure`` / ``on_success`` / ``on_cleanup`` hooks.
+        execution_mode: What the run does when a step fails.
+        tags: Tags of the run.
+        settings: Pipeline-level settings (recorded with the run).
+        externals: ``ExternalArtifact`` inputs by source id.
     """
 
     pipeline_name: str
     nodes: Mapping[str, Node]
     parameters: Mapping[str, Any] = field(default_factory=dict)
     outputs: Mapping[str, ArtifactSource] = field(default_factory=dict)
+    hooks: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    execution_mode: str = "continue_on_failure"
+    tags: tuple[str, ...] = ()
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    externals: Mapping[str, Any] = field(default_factory=dict)
     _downstream: Mapping[str, tuple[str, ...]] = field(
         default_factory=dict, repr=False, compare=False
     )
@@ -128,6 +167,9 @@ class Plan:
         object.__setattr__(self, "nodes", MappingProxyType(dict(self.nodes)))
         object.__setattr__(self, "parameters", MappingProxyType(dict(self.parameters)))
         object.__setattr__(self, "outputs", MappingProxyType(dict(self.outputs)))
+        object.__setattr__(self, "hooks", MappingProxyType(dict(self.hooks)))
+        object.__setattr__(self, "settings", MappingProxyType(dict(self.settings)))
+        object.__setattr__(self, "externals", MappingProxyType(dict(self.externals)))
         object.__setattr__(
             self, "_downstream", MappingProxyType({k: tuple(v) for k, v in downstream.items()})
         )
@@ -159,9 +201,19 @@ class Plan:
             "pipeline": self.pipeline_name,
             "nodes": [node.to_json() for node in self.nodes.values()],
             "outputs": {name: str(source) for name, source in self.outputs.items()},
+            "execution_mode": self.execution_mode,
+            "tags": list(self.tags),
+            "settings": {k: _model_json(v) for k, v in self.settings.items()},
+            "externals": {key: repr(value) for key, value in self.externals.items()},
         }
 
     @property
     def structural_hash(self) -> str:
         """A hash of the plan's shape and parameters (not of step code)."""
         return hash_json(self.to_json())
+
+
+def _model_json(value: Any) -> Any:
+    """JSON form of a pydantic settings model (or a plain value)."""
+    dump = getattr(value, "model_dump", None)
+    return dump(mode="json") if callable(dump) else value

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from trellis.metadata._checks import check_tags
 from trellis.metadata._records import (
     ArtifactRecord,
     ArtifactVersionRecord,
     ArtifactVersionSpec,
+    AttemptRecord,
+    AttemptSpec,
     ExecutionStatus,
     Page,
     PipelineRecord,
@@ -33,6 +36,8 @@ __all__ = [
     "ArtifactRecord",
     "ArtifactVersionRecord",
     "ArtifactVersionSpec",
+    "AttemptRecord",
+    "AttemptSpec",
     "ExecutionStatus",
     "MetadataStore",
     "Page",
@@ -41,6 +46,7 @@ __all__ = [
     "SCHEMA_REVISION",
     "StepIO",
     "StepRunRecord",
+    "check_tags",
 ]
 
 

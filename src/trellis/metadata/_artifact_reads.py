@@ -6,6 +6,7 @@ from sqlalchemy import func, or_, select
 
 from trellis.exceptions import NotFoundError
 from trellis.metadata._base import StoreBase
+from trellis.metadata._entities import ARTIFACT_VERSION
 from trellis.metadata._records import ArtifactRecord, ArtifactVersionRecord, Page
 from trellis.metadata._rows import (
     artifact_record,
@@ -15,6 +16,7 @@ from trellis.metadata._rows import (
 )
 from trellis.metadata._run_reads import page
 from trellis.metadata._schema import ARTIFACT_VERSIONS, ARTIFACTS
+from trellis.metadata._tags import tagged
 
 __all__ = ["ArtifactReads"]
 
@@ -71,9 +73,12 @@ class ArtifactReads(StoreBase):
         )
 
     def list_artifact_versions(
-        self, name: str, *, offset: int = 0, limit: int = 50
+        self, name: str, *, offset: int = 0, limit: int = 50, tag: str | None = None
     ) -> Page[ArtifactVersionRecord]:
         """Return one page of the versions of artifact ``name``, newest first.
+
+        Args:
+            tag: Only versions tagged with this tag name.
 
         Raises:
             NotFoundError: No artifact has this name.
@@ -82,12 +87,17 @@ class ArtifactReads(StoreBase):
             >>> [v.version for v in store.list_artifact_versions("model").items]
             ... # doctest: +SKIP
             [3, 2, 1]
+            >>> [v.version for v in store.list_artifact_versions("model", tag="prod").items]
+            ... # doctest: +SKIP
+            [2]
         """
         query = (
             select_versions()
             .where(ARTIFACTS.c.name == name)
             .order_by(ARTIFACT_VERSIONS.c.version.desc())
         )
+        if tag is not None:
+            query = query.where(ARTIFACT_VERSIONS.c.id.in_(tagged(ARTIFACT_VERSION, tag)))
         with self._read(f"list the versions of artifact {name!r}") as conn:
             exists = conn.execute(select(ARTIFACTS.c.id).where(ARTIFACTS.c.name == name)).first()
             if exists is None:
@@ -95,20 +105,31 @@ class ArtifactReads(StoreBase):
             return page(conn, query, offset=offset, limit=limit, record=version_record)
 
     def list_artifacts(
-        self, *, name_contains: str | None = None, offset: int = 0, limit: int = 50
+        self,
+        *,
+        name_contains: str | None = None,
+        offset: int = 0,
+        limit: int = 50,
+        tag: str | None = None,
     ) -> Page[ArtifactRecord]:
         """Return one page of artifacts, newest first.
 
         Args:
             name_contains: Only artifacts whose name contains this text (any case).
+            tag: Only artifacts with at least one version tagged with this tag name.
 
         Example:
-            >>> [a.name for a in store.list_artifacts(name_contains="model").items]
+            >>> [a.name for a in store.list_artifacts(name_contains="model", tag="prod").items]
             ... # doctest: +SKIP
         """
         query = select_artifacts().order_by(ARTIFACTS.c.created_at.desc(), ARTIFACTS.c.id.desc())
         if name_contains:
             needle = name_contains.lower()
             query = query.where(func.lower(ARTIFACTS.c.name).contains(needle, autoescape=True))
+        if tag is not None:
+            versions = select(ARTIFACT_VERSIONS.c.artifact_id).where(
+                ARTIFACT_VERSIONS.c.id.in_(tagged(ARTIFACT_VERSION, tag))
+            )
+            query = query.where(ARTIFACTS.c.id.in_(versions))
         with self._read("list artifacts") as conn:
             return page(conn, query, offset=offset, limit=limit, record=artifact_record)

@@ -83,6 +83,10 @@ class StepRunRecord:
     parent_ids: Sequence[str]
     #: When ``clear_cache`` stopped this step run from serving cache hits.
     cache_cleared_at: datetime | None
+    #: How many times the step ran; attempts before the last are in ``get_attempts``.
+    attempts: int = 1
+    #: Where the artifact store keeps the step's captured stdout, stderr and logs.
+    log_uri: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +111,21 @@ class ArtifactVersionRecord:
     metadata: Mapping[str, Any]
     producer_step_run_id: str | None
     created_at: datetime
+    #: Files a materializer saved to show the value: ``{"type": "html", "uri": ...}``.
+    visualizations: Sequence[Mapping[str, str]] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptRecord:
+    """A failed attempt of a step run that was retried (the last attempt is the step run)."""
+
+    step_run_id: str
+    #: 1 for the first attempt.
+    attempt: int
+    started_at: datetime | None
+    ended_at: datetime | None
+    error: str | None
+    traceback: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,12 +161,16 @@ class ArtifactVersionSpec:
         content_hash: ``sha256`` hex digest of the materialized content.
         size: Total size of the artifact's files in bytes.
         metadata: JSON-able values the materializer extracted.
+        tags: Tag names to link to the new version.
+        visualizations: Files that show the value, each ``{"type": t, "uri": u}``
+            with ``t`` one of ``html``, ``markdown``, ``png``, ``csv``, ``json``.
 
     Example:
         >>> spec = ArtifactVersionSpec(
         ...     output_name="model", artifact_name="model", uri="/tmp/a/1",
         ...     materializer="m:M", data_type="builtins:dict", content_hash="ab",
-        ...     size=2, metadata={})
+        ...     size=2, metadata={}, tags=["prod"],
+        ...     visualizations=[{"type": "json", "uri": "/tmp/a/1/preview.json"}])
         >>> spec.artifact_name
         'model'
     """
@@ -160,3 +183,31 @@ class ArtifactVersionSpec:
     content_hash: str
     size: int
     metadata: Mapping[str, Any]
+    tags: Sequence[str] = ()
+    visualizations: Sequence[Mapping[str, str]] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptSpec:
+    """A failed attempt of a step that was retried, to record with the step run.
+
+    Attributes:
+        attempt: Its number, 1 for the first; below the step run's ``attempts``.
+        started_at: When the attempt began.
+        ended_at: When it failed.
+        error: The exception, as text.
+        traceback: The formatted traceback.
+
+    Example:
+        >>> from datetime import UTC, datetime
+        >>> at = datetime(2024, 5, 1, tzinfo=UTC)
+        >>> AttemptSpec(attempt=1, started_at=at, ended_at=at, error="boom",
+        ...             traceback=None).attempt
+        1
+    """
+
+    attempt: int
+    started_at: datetime | None
+    ended_at: datetime | None
+    error: str | None
+    traceback: str | None

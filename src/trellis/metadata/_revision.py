@@ -11,7 +11,7 @@ from __future__ import annotations
 __all__ = ["KNOWN_REVISIONS", "SCHEMA_REVISION"]
 
 #: Every revision this version of trellis can upgrade from, oldest first.
-KNOWN_REVISIONS: tuple[str, ...] = ("0001", "0002")
+KNOWN_REVISIONS: tuple[str, ...] = ("0001", "0002", "0003")
 
 #: The head revision: the schema this version of trellis reads and writes.
 SCHEMA_REVISION: str = KNOWN_REVISIONS[-1]

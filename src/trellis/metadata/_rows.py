@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Row, Select, Table, bindparam, func, select
 from trellis.metadata._records import (
     ArtifactRecord,
     ArtifactVersionRecord,
+    AttemptRecord,
     ExecutionStatus,
     PipelineRecord,
     RunRecord,
@@ -22,6 +23,7 @@ from trellis.metadata._schema import (
     ARTIFACTS,
     PIPELINE_RUNS,
     PIPELINES,
+    STEP_RUN_ATTEMPTS,
     STEP_RUN_OUTPUTS,
     STEP_RUN_PARENTS,
     STEP_RUNS,
@@ -29,12 +31,15 @@ from trellis.metadata._schema import (
 
 __all__ = [
     "artifact_record",
+    "attempt_record",
+    "chunks",
     "load_io",
     "load_outputs",
     "load_parents",
     "pipeline_record",
     "run_record",
     "select_artifacts",
+    "select_attempts",
     "select_pipelines",
     "select_runs",
     "select_step_runs",
@@ -106,6 +111,8 @@ def step_run_record(row: Row[Any], parent_ids: Sequence[str]) -> StepRunRecord:
         traceback=row.traceback,
         parent_ids=tuple(parent_ids),
         cache_cleared_at=row.cache_cleared_at,
+        attempts=row.attempts,
+        log_uri=row.log_uri,
     )
 
 
@@ -161,10 +168,33 @@ def version_record(row: Row[Any]) -> ArtifactVersionRecord:
         metadata=row.metadata,
         producer_step_run_id=row.producer_step_run_id,
         created_at=row.created_at,
+        visualizations=row.visualizations,
     )
 
 
-def _chunks(ids: Collection[str]) -> Iterable[list[str]]:
+def select_attempts() -> Select[Any]:
+    """Failed attempts of the step runs in the expanding parameter ``ids``, in order."""
+    attempts = STEP_RUN_ATTEMPTS.c
+    return (
+        select(STEP_RUN_ATTEMPTS)
+        .where(attempts.step_run_id.in_(bindparam("ids", expanding=True)))
+        .order_by(attempts.step_run_id, attempts.attempt)
+    )
+
+
+def attempt_record(row: Row[Any]) -> AttemptRecord:
+    return AttemptRecord(
+        step_run_id=row.step_run_id,
+        attempt=row.attempt,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        error=row.error,
+        traceback=row.traceback,
+    )
+
+
+def chunks(ids: Collection[str]) -> Iterable[list[str]]:
+    """The distinct ``ids`` in lists of at most 500, for ``IN`` queries."""
     unique = list(dict.fromkeys(ids))
     for start in range(0, len(unique), _CHUNK):
         yield unique[start : start + _CHUNK]
@@ -179,7 +209,7 @@ def load_parents(conn: Connection, step_run_ids: Collection[str]) -> dict[str, l
         .order_by(table.c.step_run_id, table.c.parent_id)
     )
     parents: dict[str, list[str]] = defaultdict(list)
-    for chunk in _chunks(step_run_ids):
+    for chunk in chunks(step_run_ids):
         for row in conn.execute(query, {"ids": chunk}):
             parents[row.step_run_id].append(row.parent_id)
     return parents
@@ -201,7 +231,7 @@ def load_io(
     """Input or output links (per ``table``) of each step run, ordered by name and position."""
     query = _io_query(table)
     links: dict[str, list[StepIO]] = defaultdict(list)
-    for chunk in _chunks(step_run_ids):
+    for chunk in chunks(step_run_ids):
         for row in conn.execute(query, {"ids": chunk}):
             links[row.step_run_id].append(
                 StepIO(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -10,7 +11,9 @@ from sqlalchemy import Connection, Row, Select, func, or_, select
 
 from trellis.exceptions import NotFoundError
 from trellis.metadata._base import StoreBase
+from trellis.metadata._entities import PIPELINE_RUN
 from trellis.metadata._records import (
+    AttemptRecord,
     ExecutionStatus,
     Page,
     PipelineRecord,
@@ -19,10 +22,13 @@ from trellis.metadata._records import (
     StepRunRecord,
 )
 from trellis.metadata._rows import (
+    attempt_record,
+    chunks,
     load_io,
     load_parents,
     pipeline_record,
     run_record,
+    select_attempts,
     select_pipelines,
     select_runs,
     select_step_runs,
@@ -35,6 +41,7 @@ from trellis.metadata._schema import (
     STEP_RUN_OUTPUTS,
     STEP_RUNS,
 )
+from trellis.metadata._tags import tagged
 
 __all__ = ["RunReads", "page"]
 
@@ -118,16 +125,18 @@ class RunReads(StoreBase):
         created_before: datetime | None = None,
         offset: int = 0,
         limit: int = 50,
+        tag: str | None = None,
     ) -> Page[RunRecord]:
         """Return one page of runs, newest first, filtered by every argument given.
 
         Args:
             created_after: Only runs created strictly after this time.
             created_before: Only runs created strictly before this time.
+            tag: Only runs tagged with this tag name.
 
         Example:
             >>> page = store.list_runs(pipeline_name="training",  # doctest: +SKIP
-            ...                        status=ExecutionStatus.FAILED, limit=20)
+            ...                        status=ExecutionStatus.FAILED, tag="nightly", limit=20)
             >>> page.total, [run.name for run in page.items]  # doctest: +SKIP
         """
         runs = PIPELINE_RUNS.c
@@ -140,6 +149,8 @@ class RunReads(StoreBase):
             query = query.where(runs.created_at > created_after)
         if created_before is not None:
             query = query.where(runs.created_at < created_before)
+        if tag is not None:
+            query = query.where(runs.id.in_(tagged(PIPELINE_RUN, tag)))
         with self._read("list pipeline runs") as conn:
             return page(conn, query, offset=offset, limit=limit, record=run_record)
 
@@ -195,3 +206,23 @@ class RunReads(StoreBase):
             inputs = load_io(conn, STEP_RUN_INPUTS, step_run_ids)
             outputs = load_io(conn, STEP_RUN_OUTPUTS, step_run_ids)
         return {i: (inputs.get(i, []), outputs.get(i, [])) for i in step_run_ids}
+
+    def get_attempts(self, step_run_ids: Sequence[str]) -> dict[str, list[AttemptRecord]]:
+        """Return the failed, retried attempts of each step run, by attempt number.
+
+        The last attempt is not among them: it is the step run itself. Every id
+        asked for is a key, with an empty list when the step ran once (or does
+        not exist). One query per 500 ids.
+
+        Example:
+            >>> [(a.attempt, a.error) for a in store.get_attempts([step_id])[step_id]]
+            ... # doctest: +SKIP
+            [(1, 'ConnectionError: timed out'), (2, 'ConnectionError: timed out')]
+        """
+        found: dict[str, list[AttemptRecord]] = defaultdict(list)
+        query = select_attempts()
+        with self._read(f"read the attempts of {len(step_run_ids)} step runs") as conn:
+            for chunk in chunks(step_run_ids):
+                for row in conn.execute(query, {"ids": chunk}):
+                    found[row.step_run_id].append(attempt_record(row))
+        return {i: found.get(i, []) for i in step_run_ids}

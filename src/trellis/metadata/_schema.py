@@ -7,15 +7,13 @@ Change a table here and add a migration in the same change.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
-    DateTime,
-    Dialect,
     ForeignKey,
     Index,
     Integer,
@@ -27,7 +25,9 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.types import TypeDecorator, TypeEngine
+from sqlalchemy.types import TypeEngine
+
+from trellis.metadata._types import JSONText, UTCDateTime
 
 __all__ = [
     "ALEMBIC_VERSION",
@@ -36,10 +36,15 @@ __all__ = [
     "METADATA",
     "PIPELINES",
     "PIPELINE_RUNS",
+    "RUN_METADATA",
     "STEP_RUNS",
+    "STEP_RUN_ATTEMPTS",
     "STEP_RUN_INPUTS",
     "STEP_RUN_OUTPUTS",
     "STEP_RUN_PARENTS",
+    "TAGS",
+    "TAG_LINKS",
+    "JSONText",
     "UTCDateTime",
 ]
 
@@ -49,36 +54,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A UTC timestamp: stored naive on SQLite, ``timestamptz`` elsewhere.
-
-    Values come back as timezone-aware UTC datetimes on every database. Naive
-    values passed in are taken to be UTC already.
-    """
-
-    impl = DateTime
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        return dialect.type_descriptor(DateTime(timezone=dialect.name != "sqlite"))
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC)
-        if dialect.name == "sqlite":
-            return value.replace(tzinfo=None)
-        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
 
 
 def _json() -> TypeEngine[Any]:
@@ -155,6 +130,9 @@ STEP_RUNS = Table(
     Column("traceback", Text()),
     # Set by ``clear_cache``: the step run no longer serves cache hits (revision 0002).
     _time("cache_cleared_at"),
+    # Revision 0003: retries and captured logs.
+    Column("attempts", Integer(), nullable=False, default=1, server_default="1"),
+    Column("log_uri", String(2048)),
     Index(None, "run_id", "created_at"),
     Index(None, "cache_key", "created_at"),
     Index(None, "name", "created_at"),
@@ -193,6 +171,8 @@ ARTIFACT_VERSIONS = Table(
     Column("metadata", _json(), nullable=False),
     _ref("producer_step_run_id", "step_runs.id", ondelete="SET NULL", nullable=True),
     _time("created_at", nullable=False),
+    # Revision 0003: ``[{"type": "html", "uri": "..."}, ...]``.
+    Column("visualizations", _json(), nullable=False, default=list, server_default="[]"),
     UniqueConstraint("artifact_id", "version"),
     Index(None, "producer_step_run_id"),
 )
@@ -213,6 +193,59 @@ def _io_table(name: str) -> Table:
 
 STEP_RUN_INPUTS = _io_table("step_run_inputs")
 STEP_RUN_OUTPUTS = _io_table("step_run_outputs")
+
+# Revision 0003. Only failed attempts that were retried get a row: the last
+# attempt is the step run itself, so a step that succeeds at once costs nothing.
+STEP_RUN_ATTEMPTS = Table(
+    "step_run_attempts",
+    METADATA,
+    _id(primary_key=True),
+    _ref("step_run_id", "step_runs.id", ondelete="CASCADE"),
+    Column("attempt", Integer(), nullable=False),
+    _time("started_at"),
+    _time("ended_at"),
+    Column("error", Text()),
+    Column("traceback", Text()),
+    UniqueConstraint("step_run_id", "attempt"),
+)
+
+# Metadata logged on a pipeline run, step run or artifact version; the entity
+# is ``(entity_type, entity_id)``, so there is no foreign key. The unique
+# constraint is also the index that reads an entity's values. Values are any
+# JSON value, numbers included, hence ``JSONText``.
+RUN_METADATA = Table(
+    "run_metadata",
+    METADATA,
+    _id(primary_key=True),
+    Column("entity_type", String(32), nullable=False),
+    _id("entity_id", nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("value", JSONText(), nullable=False),
+    _time("created_at", nullable=False),
+    UniqueConstraint("entity_type", "entity_id", "key"),
+)
+
+TAGS = Table(
+    "tags",
+    METADATA,
+    _id(primary_key=True),
+    _name(),
+    _time("created_at", nullable=False),
+    UniqueConstraint("name"),
+)
+
+# Tags of pipeline runs and artifact versions. The primary key finds the
+# entities of a tag (filters); the index finds the tags of an entity.
+TAG_LINKS = Table(
+    "tag_links",
+    METADATA,
+    _ref("tag_id", "tags.id", ondelete="CASCADE"),
+    Column("entity_type", String(32), nullable=False),
+    _id("entity_id", nullable=False),
+    _time("created_at", nullable=False),
+    PrimaryKeyConstraint("tag_id", "entity_type", "entity_id"),
+    Index(None, "entity_type", "entity_id"),
+)
 
 # Alembic's own bookkeeping table, declared here so that a new database can be
 # created and stamped without importing Alembic. It lives outside METADATA

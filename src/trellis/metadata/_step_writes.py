@@ -193,6 +193,8 @@ class StepWrites(StoreBase):
             "error": None,
             "traceback": None,
             "cache_cleared_at": None,
+            "attempts": 1,
+            "log_uri": None,
         }
 
     @staticmethod

@@ -9,13 +9,15 @@ from trellis.metadata._base import UtcClock
 from trellis.metadata._cache import StepCache
 from trellis.metadata._engine import open_engine
 from trellis.metadata._migrator import ensure_schema
+from trellis.metadata._run_metadata import RunMetadata
 from trellis.metadata._run_reads import RunReads
+from trellis.metadata._tags import TagStore
 from trellis.metadata._writes import StoreWrites, upserts
 
 __all__ = ["MetadataStore"]
 
 
-class MetadataStore(StoreWrites, RunReads, ArtifactReads, StepCache):
+class MetadataStore(StoreWrites, RunReads, ArtifactReads, StepCache, TagStore, RunMetadata):
     """Records pipelines, runs, step runs and artifact versions in SQLite or PostgreSQL.
 
     Opening a store creates the database schema when the database is empty and
@@ -40,6 +42,9 @@ class MetadataStore(StoreWrites, RunReads, ArtifactReads, StepCache):
         ...     started_at=datetime.now(UTC))
         >>> store.get_run("training-1").status  # doctest: +SKIP
         <ExecutionStatus.RUNNING: 'running'>
+        >>> store.add_tags("pipeline_run", run.id, ["baseline"])  # doctest: +SKIP
+        >>> store.log_metadata("pipeline_run", run.id, {"accuracy": 0.93},  # doctest: +SKIP
+        ...                    at=datetime.now(UTC))
         >>> store.close()  # doctest: +SKIP
     """
 

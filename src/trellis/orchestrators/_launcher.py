@@ -12,11 +12,19 @@ from trellis.runtime import StepResult, StepTask
 
 @dataclass(frozen=True, slots=True)
 class Resources:
-    """What one step asks of the machine it runs on (``None``: no request)."""
+    """What one step asks of the machine it runs on (``None``: no request).
+
+    Attributes:
+        cpu_count: CPUs.
+        gpu_count: GPUs.
+        memory: A size such as ``"4GB"`` (see ``ResourceSettings``).
+        step: The step asking (for messages).
+    """
 
     cpu_count: float | None = None
     gpu_count: int | None = None
     memory: str | None = None
+    step: str = ""
 
 
 class Launcher(Protocol):
@@ -37,8 +45,8 @@ class Launcher(Protocol):
         """Start ``task``; the future resolves to its result (never to an exception)."""
         ...
 
-    def close(self) -> None:
-        """Release workers; wait for tasks still running."""
+    def close(self, wait: bool = True) -> None:
+        """Release workers; with ``wait``, first let tasks still running end."""
 
 
 def create_launcher(name: str, *, max_parallelism: int | None) -> Launcher:

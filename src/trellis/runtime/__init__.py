@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+from trellis.runtime._context import (
+    InputInfo,
+    SavedArtifact,
+    StepContext,
+    current_step_context,
+    get_step_context,
+)
 from trellis.runtime._outputs import matches, split_outputs
-from trellis.runtime._run_step import run_step
+from trellis.runtime._run_step import hook_takes_exception, run_step
 from trellis.runtime._task import InputArtifact, StepError, StepResult, StepTask
 
 __all__ = [
     "InputArtifact",
+    "InputInfo",
+    "SavedArtifact",
+    "StepContext",
     "StepError",
     "StepResult",
     "StepTask",
+    "current_step_context",
+    "get_step_context",
+    "hook_takes_exception",
     "matches",
     "run_step",
     "split_outputs",

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     )
     from trellis.artifacts.materializers.dataclass_values import DataclassMaterializer
     from trellis.artifacts.materializers.json_values import JsonMaterializer
+    from trellis.artifacts.materializers.matplotlib_figures import MatplotlibFigureMaterializer
     from trellis.artifacts.materializers.numpy_arrays import NumpyMaterializer
     from trellis.artifacts.materializers.pandas_frames import PandasMaterializer
     from trellis.artifacts.materializers.paths import PathMaterializer
@@ -33,6 +34,7 @@ __all__ = [
     "CloudpickleMaterializer",
     "DataclassMaterializer",
     "JsonMaterializer",
+    "MatplotlibFigureMaterializer",
     "NumpyMaterializer",
     "PandasMaterializer",
     "PathMaterializer",
@@ -46,6 +48,7 @@ _MODULES = {
     "CloudpickleMaterializer": "cloudpickled",
     "DataclassMaterializer": "dataclass_values",
     "JsonMaterializer": "json_values",
+    "MatplotlibFigureMaterializer": "matplotlib_figures",
     "NumpyMaterializer": "numpy_arrays",
     "PandasMaterializer": "pandas_frames",
     "PathMaterializer": "paths",

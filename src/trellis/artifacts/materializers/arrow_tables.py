@@ -36,5 +36,9 @@ class ArrowMaterializer(BaseMaterializer):
             return pq.read_table(f)
 
     def extract_metadata(self, data: Any) -> dict[str, Any]:
-        """Record rows and columns."""
-        return {"rows": data.num_rows, "columns": data.num_columns}
+        """Record rows, columns and the schema ``{column: Arrow type}``."""
+        return {
+            "rows": data.num_rows,
+            "columns": data.num_columns,
+            "schema": {field.name: str(field.type) for field in data.schema},
+        }

@@ -61,5 +61,5 @@ class DataclassMaterializer(JsonOrPickleMaterializer):
         return _adapter(data_type).validate_json(raw)
 
     def extract_metadata(self, data: Any) -> dict[str, Any]:
-        """Record the number of fields."""
-        return {"fields": len(dataclasses.fields(data))}
+        """Record the names of the fields."""
+        return {"fields": [field.name for field in dataclasses.fields(data)]}

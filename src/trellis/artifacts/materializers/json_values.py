@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
-from trellis.artifacts.materializers._json_or_pickle import JsonOrPickleMaterializer
+from trellis.artifacts.materializers._json_or_pickle import JSON_FILE, JsonOrPickleMaterializer
 
 __all__ = ["JsonMaterializer"]
 
@@ -87,3 +87,18 @@ class JsonMaterializer(JsonOrPickleMaterializer):
         if isinstance(data, (str, dict, list, tuple, set, frozenset)):
             return {"length": len(data)}
         return {}
+
+    def save_visualizations(self, data: Any) -> dict[str, str]:
+        """Show a ``dict`` or ``list`` as indented JSON (``data.json``).
+
+        Values that are pickled, or hold NaN or infinity (not valid JSON), get none.
+        """
+        if type(data) not in (dict, list) or not _plain(data):
+            return {}
+        try:
+            text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
+        except (ValueError, RecursionError):
+            return {}
+        with self.open(JSON_FILE, "wb") as f:
+            f.write(text.encode("utf-8"))
+        return {JSON_FILE: "json"}

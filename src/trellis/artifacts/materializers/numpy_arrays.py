@@ -6,11 +6,13 @@ import hashlib
 from typing import Any, ClassVar
 
 from trellis.artifacts._materializer import BaseMaterializer
+from trellis.artifacts.materializers._array_images import array_stats, image_png
 from trellis.artifacts.materializers._pickling import read_pickle, write_pickle
 
 __all__ = ["NumpyMaterializer"]
 
 _NPY_FILE = "array.npy"
+_PNG_FILE = "image.png"
 
 
 def _npy_compatible(data: Any) -> bool:
@@ -60,8 +62,24 @@ class NumpyMaterializer(BaseMaterializer):
         return array
 
     def extract_metadata(self, data: Any) -> dict[str, Any]:
-        """Record shape and dtype."""
-        return {"shape": list(data.shape), "dtype": str(data.dtype)}
+        """Record shape and dtype; ``min``, ``max`` and ``mean`` of numeric arrays.
+
+        Statistics cover the finite elements of integer and floating arrays of at
+        most ten million elements (see :func:`array_stats`).
+        """
+        metadata: dict[str, Any] = {"shape": list(data.shape), "dtype": str(data.dtype)}
+        if _npy_compatible(data):
+            metadata.update(array_stats(data))
+        return metadata
+
+    def save_visualizations(self, data: Any) -> dict[str, str]:
+        """Show an image-like array (see :func:`image_png`) as ``image.png``."""
+        png = image_png(data)
+        if png is None:
+            return {}
+        with self.open(_PNG_FILE, "wb") as f:
+            f.write(png)
+        return {_PNG_FILE: "png"}
 
     def content_hash(self, data: Any) -> str | None:
         """Hash dtype, shape and the array buffer, without reading the file back."""

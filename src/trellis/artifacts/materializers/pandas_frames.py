@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import sys
 from typing import Any, ClassVar
 
 from trellis.artifacts._materializer import BaseMaterializer
@@ -16,6 +18,8 @@ logger = logging.getLogger(__name__)
 _PARQUET_FILE = "data.parquet"
 _SERIES_COLUMN = "__trellis_series__"
 _INFO_KEY = b"trellis.pandas"
+_HEAD_FILE = "head.html"
+_HEAD_ROWS = 20
 
 
 class PandasMaterializer(BaseMaterializer):
@@ -57,9 +61,31 @@ class PandasMaterializer(BaseMaterializer):
         return _from_arrow(table)
 
     def extract_metadata(self, data: Any) -> dict[str, Any]:
-        """Record rows and columns (a Series has one column)."""
-        columns = len(data.columns) if data.ndim == 2 else 1
-        return {"rows": len(data), "columns": columns}
+        """Record rows, columns and the schema ``{column: dtype}``; a Series's dtype and name."""
+        if data.ndim == 1:
+            return {"rows": len(data), "dtype": str(data.dtype), "name": _label(data.name)}
+        schema = {str(column): str(dtype) for column, dtype in data.dtypes.items()}
+        return {"rows": len(data), "columns": len(data.columns), "schema": schema}
+
+    def save_visualizations(self, data: Any) -> dict[str, str]:
+        """Show the first 20 rows as an HTML table (``head.html``)."""
+        head = data.head(_HEAD_ROWS)
+        frame = head if head.ndim == 2 else head.to_frame()
+        with self.open(_HEAD_FILE, "w") as f:
+            f.write(frame.to_html())
+        return {_HEAD_FILE: "html"}
+
+
+def _label(name: Any) -> Any:
+    """A Series name as JSON: ``None``, a string or a number as it is, else its ``str``."""
+    numpy = sys.modules.get("numpy")
+    if numpy is not None and isinstance(name, (numpy.integer, numpy.floating)):
+        name = name.item()
+    if name is None or type(name) in (str, int, bool):
+        return name
+    if type(name) is float and math.isfinite(name):
+        return name
+    return str(name)
 
 
 def _to_arrow(data: Any) -> Any:

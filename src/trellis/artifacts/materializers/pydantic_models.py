@@ -42,5 +42,5 @@ class PydanticMaterializer(JsonOrPickleMaterializer):
         return data_type.model_validate_json(raw)
 
     def extract_metadata(self, data: Any) -> dict[str, Any]:
-        """Record the number of fields."""
-        return {"fields": len(type(data).model_fields)}
+        """Record the names of the fields."""
+        return {"fields": list(type(data).model_fields)}
