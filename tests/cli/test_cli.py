@@ -141,3 +141,28 @@ def test_every_command_is_documented_in_the_readme() -> None:
         if not re.search(re.escape(command) + r"(?![\w-])", readme)
     ]
     assert missing == [], f"README.md does not mention {missing}"
+
+
+@step
+def chatty_step(n: int) -> int:
+    print(f"working on {n}")
+    return n
+
+
+def test_runs_logs_and_tag_filters() -> None:
+    @pipeline(tags=["weekly"], enable_cache=False)
+    def logged(n: int = 1) -> None:
+        chatty_step(n)
+
+    run = logged(n=5)
+    numbers()
+    code, out = invoke("runs", "logs", run.name, "chatty_step")
+    assert code == 0
+    assert out == "working on 5\n"
+    code, out = invoke("runs", "logs", run.id)
+    assert out.splitlines() == ["== chatty_step (completed) ==", "working on 5"]
+    code, out = invoke("runs", "list", "--tag", "weekly")
+    assert [line.split("\t")[0] for line in out.splitlines()[1:]] == [run.id]
+    code, out = invoke("artifacts", "list", "--tag", "nope")
+    assert out.splitlines()[1:] == []
+    assert main(["runs", "logs", run.id, "ghost"]) == 3

@@ -76,7 +76,10 @@ def slow() -> int:
 def later(x: int) -> int:
     return x
 
-@pipeline(max_parallelism=2)
+def cleanup() -> None:
+    Path(sys.argv[1] + ".cleaned").write_text("cleaned")
+
+@pipeline(max_parallelism=2, on_cleanup=cleanup)
 def interruptible() -> None:
     later(slow())
 
@@ -109,3 +112,4 @@ def test_sigint_awaits_running_steps_and_leaves_a_stopped_run(
     assert run.error == "interrupted (KeyboardInterrupt)"
     steps = {name: s.status for name, s in run.steps.items()}
     assert steps == {"slow": ExecutionStatus.COMPLETED, "later": ExecutionStatus.SKIPPED}
+    assert (tmp_path / "started.cleaned").read_text() == "cleaned"  # on_cleanup ran

@@ -277,3 +277,17 @@ def test_resource_settings_are_validated_recorded_and_checked() -> None:
         modest.with_options(settings={"gpu": {}})
     with pytest.raises(DefinitionError, match=r"invalid settings\['resources'\]"):
         modest.with_options(settings={"resources": {"memory": "lots"}})
+
+
+def test_a_step_that_prints_nothing_has_empty_logs_and_no_file() -> None:
+    @step
+    def quiet() -> int:
+        return 1
+
+    @pipeline
+    def p() -> None:
+        quiet()
+
+    step_run = p().steps["quiet"]
+    assert step_run.logs == ""
+    assert step_run.record.log_uri is None

@@ -166,9 +166,11 @@ class StepRunView:
     @property
     def logs(self) -> str | None:
         """What the step printed and logged (``None`` when logs were not captured)."""
-        if self._record.log_uri is None:
-            return None
-        return self._artifacts.read_file(self._record.log_uri).decode(errors="replace")
+        if self._record.log_uri is not None:
+            return self._artifacts.read_file(self._record.log_uri).decode(errors="replace")
+        ran = self._record.status in (ExecutionStatus.COMPLETED, ExecutionStatus.FAILED)
+        node = next((n for n in self._run.plan.get("nodes", ()) if n["id"] == self.name), {})
+        return "" if ran and node.get("enable_step_logs", True) else None
 
     @property
     def run_metadata(self) -> dict[str, Any]:

@@ -127,6 +127,7 @@ class Node:
             "outputs": {o.name: o.artifact_name for o in self.outputs},
             "settings": {k: _model_json(v) for k, v in self.settings.items()},
             "retry": _model_json(self.retry) if self.retry is not None else None,
+            "enable_step_logs": self.enable_step_logs,
         }
 
 

@@ -189,7 +189,7 @@ def run_step(task: StepTask) -> StepResult:
                 _call_hook("on_success", task.on_success, (), hook_errors)
         text = log_text()
     log_uri = None
-    if text is not None:
+    if text:  # an empty log is not written: `logs` reads as "" from the plan's setting
         log_uri = store.write_file(
             f"logs/{task.run_id}/{task.step_id}-{task.attempt}.log", text.encode()
         )
