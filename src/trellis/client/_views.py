@@ -169,7 +169,8 @@ class StepRunView:
         if self._record.log_uri is not None:
             return self._artifacts.read_file(self._record.log_uri).decode(errors="replace")
         ran = self._record.status in (ExecutionStatus.COMPLETED, ExecutionStatus.FAILED)
-        node = next((n for n in self._run.plan.get("nodes", ()) if n["id"] == self.name), {})
+        nodes: list[dict[str, Any]] = list(self._run.plan.get("nodes", ()))
+        node = next((n for n in nodes if n["id"] == self.name), {})
         return "" if ran and node.get("enable_step_logs", True) else None
 
     @property
