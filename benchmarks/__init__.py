@@ -1,0 +1,1 @@
+"""trellis's benchmark suite: ``python -m benchmarks`` (see BENCHMARKS.md)."""

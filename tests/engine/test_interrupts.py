@@ -67,10 +67,10 @@ from pathlib import Path
 from trellis import pipeline, step
 
 @step
-def slow() -> int:
-    Path(sys.argv[1]).write_text("started")
+def slow(n: int) -> int:
+    Path(sys.argv[1] + str(n)).write_text("started")
     time.sleep(1.5)
-    return 1
+    return n
 
 @step
 def later(x: int) -> int:
@@ -81,7 +81,8 @@ def cleanup() -> None:
 
 @pipeline(max_parallelism=2, on_cleanup=cleanup)
 def interruptible() -> None:
-    later(slow())
+    later(slow(1))
+    slow(2)  # two steps at once: they run in worker threads, which Ctrl-C awaits
 
 interruptible()
 """
@@ -99,7 +100,7 @@ def test_sigint_awaits_running_steps_and_leaves_a_stopped_run(
         text=True,
     )
     deadline = time.monotonic() + 30
-    while not flag.exists():  # wait for the step to be running, not for a fixed time
+    while not all(Path(f"{flag}{n}").exists() for n in (1, 2)):  # both running: no sleep
         assert process.poll() is None, process.communicate()
         assert time.monotonic() < deadline, "the step never started"
         time.sleep(0.01)
@@ -111,5 +112,9 @@ def test_sigint_awaits_running_steps_and_leaves_a_stopped_run(
     assert run.status is ExecutionStatus.STOPPED
     assert run.error == "interrupted (KeyboardInterrupt)"
     steps = {name: s.status for name, s in run.steps.items()}
-    assert steps == {"slow": ExecutionStatus.COMPLETED, "later": ExecutionStatus.SKIPPED}
+    assert steps == {
+        "slow": ExecutionStatus.COMPLETED,
+        "slow_2": ExecutionStatus.COMPLETED,
+        "later": ExecutionStatus.SKIPPED,
+    }
     assert (tmp_path / "started.cleaned").read_text() == "cleaned"  # on_cleanup ran

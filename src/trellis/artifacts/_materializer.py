@@ -166,12 +166,15 @@ class BaseMaterializer:
         """
         path = self.join(relative_name)
         if self._local:
-            if "w" in mode or "a" in mode or "x" in mode:
-                # Materializers may write into subfolders; create them as fsspec would.
-                parent = path.rpartition("/")[0]
-                if parent != self.uri.rstrip("/"):
-                    self.fs.makedirs(parent, exist_ok=True)
             encoding = None if "b" in mode else "utf-8"
+            try:
+                return open(path, mode, encoding=encoding)
+            except FileNotFoundError:
+                if not any(flag in mode for flag in "wax"):
+                    raise
+            # Writing into a folder that does not exist yet (a subfolder, or a folder
+            # the store creates lazily): create it as fsspec would, then retry.
+            self.fs.makedirs(path.rpartition("/")[0], exist_ok=True)
             return open(path, mode, encoding=encoding)
         file: IO[Any] = self.fs.open(path, mode)
         return file

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 from collections.abc import Callable, Mapping
 from enum import StrEnum
@@ -104,10 +105,13 @@ class VisualizationWriter:
     def _render_local(
         self, cls: type[BaseMaterializer], value: Any, final: str, disk: LocalDisk
     ) -> dict[str, str]:
+        # The folder appears when the materializer opens its first file (BaseMaterializer
+        # .open creates folders): most values render nothing, and a mkdir costs.
         tmp = disk.tmp_path()
-        disk.make_tmp_folder(tmp)
         try:
-            files = _render(cls(tmp, self._fs), value, lambda: list_local(tmp))
+            files = _render(
+                cls(tmp, self._fs), value, lambda: list_local(tmp) if os.path.isdir(tmp) else []
+            )
             if not files:
                 return {}
             with open(f"{tmp}/{MANIFEST}", "wb") as f:
@@ -116,7 +120,8 @@ class VisualizationWriter:
                 return files
             return self._read_manifest(final) or files  # another save got there first
         finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+            if os.path.isdir(tmp):
+                shutil.rmtree(tmp, ignore_errors=True)
 
     def _render_remote(self, cls: type[BaseMaterializer], value: Any, final: str) -> dict[str, str]:
         # No atomic rename here: files go in place, and the manifest, written last,

@@ -18,12 +18,13 @@ from trellis.engine._code import captured_values, code_info, object_source_hash
 from trellis.exceptions import DefinitionError
 from trellis.graph import Node
 from trellis.hashing import hash_json
-from trellis.metadata import ArtifactVersionRecord, MetadataStore, StepRunRecord
+from trellis.metadata import ArtifactVersionRecord, MetadataStore
 
 #: Bump when the layout of the key document changes: old entries then miss.
 CACHE_FORMAT_VERSION = 3
 
-Hit = tuple[StepRunRecord, dict[str, ArtifactVersionRecord]]
+#: The step run id whose outputs a hit reuses, and those outputs.
+Hit = tuple[str, dict[str, ArtifactVersionRecord]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,19 +160,19 @@ def lookup(
     A result is valid when it is younger than the policy's age limit and every
     output's files still exist in the artifact store.
     """
-    candidates = metadata.find_cached_step_runs(key)
+    candidates = metadata.find_cache_candidates(key)
     if not candidates:
         return None, {"result": "miss"}
     max_age = node.cache_policy.max_age if node.cache_policy is not None else None
     wanted = {spec.name for spec in node.outputs}
     finding: dict[str, Any] = {}
-    for record, outputs in candidates:
-        finished = record.ended_at or record.created_at
-        age = now - finished
+    for candidate in candidates:
+        outputs = dict(candidate.outputs)
+        age = now - (candidate.ended_at or candidate.created_at)
         if max_age is not None and age > max_age:
             finding = finding or {
                 "result": "expired",
-                "original_step_run_id": record.id,
+                "original_step_run_id": candidate.step_run_id,
                 "age_seconds": age.total_seconds(),
                 "max_age_seconds": max_age.total_seconds(),
             }
@@ -185,9 +186,12 @@ def lookup(
             if finding.get("result") != "expired":
                 finding = {
                     "result": "deleted",
-                    "original_step_run_id": record.id,
+                    "original_step_run_id": candidate.step_run_id,
                     "missing_outputs": missing,
                 }
             continue
-        return (record, outputs), {"result": "hit", "original_step_run_id": record.id}
+        return (candidate.step_run_id, outputs), {
+            "result": "hit",
+            "original_step_run_id": candidate.step_run_id,
+        }
     return None, finding

@@ -269,15 +269,15 @@ class RunLoop:
             inputs,
         )
         if hit is not None:
-            original, outputs = hit
+            original_id, outputs = hit
             self._step_run_ids[node.id] = self._metadata.record_cached_step_run(
                 **fields,
-                original_step_run_id=original.id,
+                original_step_run_id=original_id,
                 outputs={name: version.id for name, version in outputs.items()},
                 at=self._clock(),
             )
             self._outputs[node.id] = outputs
-            logger.info("Step `%s` cached: reusing step run %s", node.id, original.id)
+            logger.info("Step `%s` cached: reusing step run %s", node.id, original_id)
             self._done(node.id, ExecutionStatus.CACHED)
             return
         step_run_id = self._metadata.start_step_run(**fields, started_at=self._clock())
@@ -305,7 +305,8 @@ class RunLoop:
             enable_artifact_visualization=node.enable_artifact_visualization,
             live_logs=self._live_logs,
         )
-        self._running[self._launcher.submit(self._tasks[node.id])] = node.id
+        alone = not self._running and not self._ready and not self._retry_due
+        self._running[self._launcher.submit(self._tasks[node.id], alone=alone)] = node.id
 
     def _resubmit(self, node_id: str) -> None:
         node, previous = self._nodes[node_id], self._tasks[node_id]

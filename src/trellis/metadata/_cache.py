@@ -13,13 +13,26 @@ from datetime import datetime
 from sqlalchemy import bindparam, or_, select, update
 
 from trellis.metadata._base import StoreBase
-from trellis.metadata._records import ArtifactVersionRecord, ExecutionStatus, StepRunRecord
+from trellis.metadata._records import (
+    ArtifactVersionRecord,
+    CacheCandidate,
+    ExecutionStatus,
+    StepRunRecord,
+)
 from trellis.metadata._rows import (
     load_outputs,
     select_step_runs_with_parents,
     step_run_record_with_parents,
+    version_record,
 )
-from trellis.metadata._schema import PIPELINE_RUNS, PIPELINES, STEP_RUNS
+from trellis.metadata._schema import (
+    ARTIFACT_VERSIONS,
+    ARTIFACTS,
+    PIPELINE_RUNS,
+    PIPELINES,
+    STEP_RUN_OUTPUTS,
+    STEP_RUNS,
+)
 
 __all__ = ["StepCache"]
 
@@ -43,6 +56,38 @@ _PREVIOUS = (
     )
     .order_by(*_NEWEST_FIRST)
     .limit(1)
+)
+_CANDIDATE_STEPS = (
+    select(_STEPS.id, _STEPS.created_at, _STEPS.ended_at)
+    .where(
+        _STEPS.cache_key == bindparam("cache_key"),
+        _STEPS.status == ExecutionStatus.COMPLETED.value,
+        _STEPS.cache_cleared_at.is_(None),
+    )
+    .order_by(*_NEWEST_FIRST)
+    .limit(5)
+    .subquery("candidates")
+)
+#: Candidates and their output versions in one statement (the hot path of a cached run).
+_CANDIDATES = (
+    select(
+        _CANDIDATE_STEPS.c.id.label("candidate_id"),
+        _CANDIDATE_STEPS.c.created_at.label("candidate_created_at"),
+        _CANDIDATE_STEPS.c.ended_at.label("candidate_ended_at"),
+        STEP_RUN_OUTPUTS.c.name.label("output_name"),
+        ARTIFACT_VERSIONS,
+        ARTIFACTS.c.name.label("artifact_name"),
+    )
+    .select_from(
+        _CANDIDATE_STEPS.outerjoin(
+            STEP_RUN_OUTPUTS, STEP_RUN_OUTPUTS.c.step_run_id == _CANDIDATE_STEPS.c.id
+        )
+        .outerjoin(
+            ARTIFACT_VERSIONS, ARTIFACT_VERSIONS.c.id == STEP_RUN_OUTPUTS.c.artifact_version_id
+        )
+        .outerjoin(ARTIFACTS, ARTIFACTS.c.id == ARTIFACT_VERSIONS.c.artifact_id)
+    )
+    .order_by(_CANDIDATE_STEPS.c.created_at.desc(), _CANDIDATE_STEPS.c.id.desc())
 )
 _CLEARABLE = update(STEP_RUNS).where(
     _STEPS.status == ExecutionStatus.COMPLETED.value,
@@ -78,6 +123,30 @@ class StepCache(StoreBase):
             rows = conn.execute(query, {"cache_key": cache_key}).all()
             outputs = load_outputs(conn, [row.id for row in rows])
         return [(step_run_record_with_parents(row), outputs.get(row.id, {})) for row in rows]
+
+    def find_cache_candidates(self, cache_key: str) -> list[CacheCandidate]:
+        """The newest five step runs that may serve a hit for this key, in one statement.
+
+        Like :meth:`find_cached_step_runs` but with only what a cache lookup
+        checks (age and output files), so a fully cached run stays cheap.
+
+        Example:
+            >>> [c.step_run_id for c in store.find_cache_candidates(key)]  # doctest: +SKIP
+        """
+        found: dict[str, CacheCandidate] = {}
+        with self._read(f"look up cached step runs for key {cache_key!r}") as conn:
+            for row in conn.execute(_CANDIDATES, {"cache_key": cache_key}):
+                candidate = found.get(row.candidate_id)
+                if candidate is None:
+                    candidate = found[row.candidate_id] = CacheCandidate(
+                        step_run_id=row.candidate_id,
+                        created_at=row.candidate_created_at,
+                        ended_at=row.candidate_ended_at,
+                        outputs={},
+                    )
+                if row.output_name is not None:
+                    candidate.outputs[row.output_name] = version_record(row)  # type: ignore[index]
+        return list(found.values())
 
     def find_step_runs_by_cache_key(self, cache_key: str, *, limit: int = 5) -> list[StepRunRecord]:
         """Return step runs with this cache key in any status, cleared or not, newest first.

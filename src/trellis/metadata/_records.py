@@ -211,3 +211,13 @@ class AttemptSpec:
     ended_at: datetime | None
     error: str | None
     traceback: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CacheCandidate:
+    """A completed step run that may serve a cache hit, with just what the engine checks."""
+
+    step_run_id: str
+    created_at: datetime
+    ended_at: datetime | None
+    outputs: Mapping[str, ArtifactVersionRecord]

@@ -41,8 +41,12 @@ class Launcher(Protocol):
     def check_feasible(self, resources: Resources) -> None:
         """Raise :class:`~trellis.exceptions.ConfigurationError` for impossible requests."""
 
-    def submit(self, task: StepTask) -> Future[StepResult]:
-        """Start ``task``; the future resolves to its result (never to an exception)."""
+    def submit(self, task: StepTask, *, alone: bool = False) -> Future[StepResult]:
+        """Start ``task``; the future resolves to its result (never to an exception).
+
+        ``alone`` tells that no other task is running or waiting: an in-process
+        launcher may then run the task in the calling thread.
+        """
         ...
 
     def close(self, wait: bool = True) -> None:

@@ -60,8 +60,9 @@ class LocalLauncher:
                     f"{total / 2**30:.1f} GiB; lower ResourceSettings(memory=...)."
                 )
 
-    def submit(self, task: StepTask) -> Future[StepResult]:
-        if self._pool is None:
+    def submit(self, task: StepTask, *, alone: bool = False) -> Future[StepResult]:
+        # Nothing else can run until this task ends (a chain): skip the thread handoff.
+        if self._pool is None or alone:
             future: Future[StepResult] = Future()
             future.set_result(run_step(task))
             return future
