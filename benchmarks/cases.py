@@ -19,7 +19,6 @@ import os
 import resource
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -113,11 +112,32 @@ def run_cached(steps: int) -> Measurements:
     return {"seconds": seconds, "ms_per_step": 1000 * seconds / steps}
 
 
+def _plain_numpy(size: int, folder: Path) -> tuple[float, float]:
+    """Make, ``np.save``, ``np.load`` and sum the array: (all of it, save + load) seconds."""
+    import numpy as np
+
+    path = folder / "plain.npy"
+    started = time.perf_counter()
+    array = np.arange(size, dtype=np.float64)
+    saving = time.perf_counter()
+    np.save(path, array)
+    loaded = np.load(path)
+    summing = time.perf_counter()
+    float(loaded.sum())
+    seconds = time.perf_counter() - started
+    path.unlink()
+    return seconds, summing - saving
+
+
 def run_array(megabytes: int) -> Measurements:
     """A pipeline that makes and sums an array, against the same work in plain NumPy.
 
-    ``plain_seconds`` is make + ``np.save`` + ``np.load`` + sum; ``save_load_seconds``
-    only the save and load. Both write next to the trellis home (same disk).
+    ``plain_seconds`` is make + ``np.save`` + ``np.load`` + sum, the best of three
+    (one before the pipeline, two after); ``save_load_seconds`` only its save and
+    load. Both write next to the trellis home (same disk). On a VM, the first touch
+    of memory the guest has not used lately costs up to ~1 s per 400 MB and lands
+    on whichever arm comes first; touching 3x the array once beforehand and taking
+    the best plain run keeps that out of the ratio (numpy gets the best case).
     """
     import numpy as np
 
@@ -126,28 +146,22 @@ def run_array(megabytes: int) -> Measurements:
 
     size = megabytes * 1_000_000 // 8
     warm_up()
-    with tempfile.TemporaryDirectory(dir=Path(os.environ["TRELLIS_HOME"]).parent) as folder:
-        path = Path(folder) / "plain.npy"
-        started = time.perf_counter()
-        array = np.arange(size, dtype=np.float64)
-        saving = time.perf_counter()
-        np.save(path, array)
-        loaded = np.load(path)
-        summing = time.perf_counter()
-        float(loaded.sum())
-        plain = time.perf_counter() - started
-        save_load = summing - saving
-        del array, loaded
+    np.ones(3 * size).sum()  # fault in the memory both arms will use
+    folder = Path(os.environ["TRELLIS_HOME"]).parent
+    plain = [_plain_numpy(size, folder)]
     gc.collect()
     started = time.perf_counter()
     array_pipeline(size=size)
     seconds = time.perf_counter() - started
+    plain += [_plain_numpy(size, folder) for _ in range(2)]
+    best, save_load = min(plain)
     return {
         "seconds": seconds,
-        "plain_seconds": plain,
+        "plain_seconds": best,
         "save_load_seconds": save_load,
-        "ratio": seconds / plain,
+        "ratio": seconds / best,
         "ratio_to_save_load": seconds / save_load,
+        "first_plain_seconds": plain[0][0],
         "peak_rss_mb": peak_rss_mb(),
     }
 

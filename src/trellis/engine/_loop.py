@@ -153,30 +153,67 @@ class RunLoop:
     def run(self) -> LoopOutcome:
         """Run until nothing is ready, running or due for a retry; then :meth:`finalize`."""
         capacity = self._launcher.capacity
-        while not self._halted and (self._ready or self._running or self._retry_due):
-            # Hold ready steps here rather than in the launcher's queue, so a step
-            # is `running` only while it runs and later priorities can reorder.
-            while self._ready and not self._halted and self._has_room(capacity):
-                self._launch(self._nodes[self._ready.popleft()])
-            while self._retry_due and self._retry_due[0][0] <= time.monotonic():
-                if not self._has_room(capacity):
-                    break
-                self._resubmit(heapq.heappop(self._retry_due)[1])
+        done: set[Future[StepResult]] = set()
+        while not self._halted and (self._ready or self._running or self._retry_due or done):
+            self._submit(self._advance(done, capacity), capacity)
+            done = set()
             if self._halted:
                 break
             timeout = self._next_retry_in()
             if self._running:
                 done, _ = wait(list(self._running), timeout=timeout, return_when=FIRST_COMPLETED)
-                for future in done:
-                    self._complete(future)
             elif timeout is not None:
                 time.sleep(timeout)
         if self._halted:
             self._halt()
         return self.outcome
 
-    def _has_room(self, capacity: int | None) -> bool:
-        return capacity is None or len(self._running) < capacity
+    def _advance(self, done: set[Future[StepResult]], capacity: int | None) -> list[StepTask]:
+        """Record finished steps, then the start (or cache hit) of every step that can start.
+
+        All of it is one transaction, so a chain costs one commit per step. The
+        tasks are returned to be submitted after the commit: a step never runs
+        (perhaps inline) while the database is locked for writing. Steps wait
+        here rather than in the launcher's queue, so a step is `running` only
+        while it runs.
+        """
+        batch: list[str] = []
+        to_submit: list[StepTask] = []
+        started = dict(self._started)
+        try:
+            with self._metadata.transaction():
+                for future in done:
+                    self._complete(future)
+                while self._ready and not self._halted and self._has_room(capacity, len(to_submit)):
+                    node_id = self._ready.popleft()
+                    batch.append(node_id)
+                    task = self._launch(self._nodes[node_id])
+                    if task is not None:
+                        to_submit.append(task)
+        except BaseException:
+            # Rolled back: steps that ended are still `running` in the database (stop()
+            # marks them stopped) and none of the batch is recorded (stop() skips them).
+            self._started.update(started)
+            for node_id in batch:
+                self.outcome.statuses.pop(node_id, None)
+                self._step_run_ids.pop(node_id, None)
+            self._ready.extendleft(reversed(batch))
+            raise
+        return to_submit
+
+    def _submit(self, to_submit: list[StepTask], capacity: int | None) -> None:
+        for task in to_submit:  # recorded as running: an interrupt from here stops them
+            self._started[task.step_id] = self._step_run_ids[task.step_id]
+        alone = len(to_submit) == 1 and not (self._running or self._ready or self._retry_due)
+        for task in to_submit:
+            self._running[self._launcher.submit(task, alone=alone)] = task.step_id
+        while self._retry_due and self._retry_due[0][0] <= time.monotonic():
+            if not self._has_room(capacity):
+                break
+            self._resubmit(heapq.heappop(self._retry_due)[1])
+
+    def _has_room(self, capacity: int | None, pending: int = 0) -> bool:
+        return capacity is None or len(self._running) + pending < capacity
 
     def _next_retry_in(self) -> float | None:
         if not self._retry_due:
@@ -251,7 +288,8 @@ class RunLoop:
             for binding in node.inputs
         }
 
-    def _launch(self, node: Node) -> None:
+    def _launch(self, node: Node) -> StepTask | None:
+        """Record a cache hit (``None``), or the start of a step and its task to submit."""
         inputs = self._inputs(node)
         key = self._cache_keys.key(node, inputs)
         hit = None
@@ -279,10 +317,9 @@ class RunLoop:
             self._outputs[node.id] = outputs
             logger.info("Step `%s` cached: reusing step run %s", node.id, original_id)
             self._done(node.id, ExecutionStatus.CACHED)
-            return
+            return None
         step_run_id = self._metadata.start_step_run(**fields, started_at=self._clock())
         self._step_run_ids[node.id] = step_run_id
-        self._started[node.id] = step_run_id  # before submit: an interrupt may land in it
         retries = node.retry.max_retries if node.retry is not None else 0
         self._tasks[node.id] = StepTask(
             run_id=self.run_id,
@@ -305,8 +342,7 @@ class RunLoop:
             enable_artifact_visualization=node.enable_artifact_visualization,
             live_logs=self._live_logs,
         )
-        alone = not self._running and not self._ready and not self._retry_due
-        self._running[self._launcher.submit(self._tasks[node.id], alone=alone)] = node.id
+        return self._tasks[node.id]
 
     def _resubmit(self, node_id: str) -> None:
         node, previous = self._nodes[node_id], self._tasks[node_id]

@@ -91,7 +91,8 @@ class PlanBuilder:
                 "@step function inside the pipeline function."
             )
         for node in self._nodes.values():
-            unknown = sorted(node.after - self._nodes.keys())
+            # not `node.after - self._nodes.keys()`: that copies every key, per node
+            unknown = sorted(step_id for step_id in node.after if step_id not in self._nodes)
             if unknown:
                 raise DefinitionError(
                     f"Step `{node.id}` in pipeline `{self.pipeline_name}` has after= "

@@ -55,15 +55,56 @@ class StoreBase:
     _clock: UtcClock
     #: Artifact name -> id, filled only after a commit made or saw the artifact.
     _artifact_ids: dict[str, str]
+    #: Per store: the connection of this thread's :meth:`transaction`, if one is open.
+    _batch: threading.local
 
     @contextmanager
     def _write(self, action: str) -> Iterator[Connection]:
-        """One write transaction (``BEGIN IMMEDIATE`` on SQLite), committed on exit."""
+        """One write transaction (``BEGIN IMMEDIATE`` on SQLite), committed on exit.
+
+        Inside :meth:`transaction` on the same thread, the writes join that one.
+        """
+        shared = getattr(self._batch, "conn", None)
+        if shared is not None:
+            try:
+                yield shared
+            except (SQLAlchemyError, NotJSONError) as exc:
+                raise self._translate(exc, action) from exc
+            return
         try:
             with self._engine.guard(), self._engine.writer.begin() as conn:
                 yield conn
         except (SQLAlchemyError, NotJSONError) as exc:
             raise self._translate(exc, action) from exc
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Make every write of this thread inside the block one transaction.
+
+        The driver uses it to record several steps that start or finish together
+        with one commit. If anything fails, nothing of the block is kept.
+
+        Example:
+            >>> with store.transaction():  # doctest: +SKIP
+            ...     a = store.start_step_run(...)
+            ...     b = store.start_step_run(...)
+        """
+        if getattr(self._batch, "conn", None) is not None:
+            yield  # already inside one: join it
+            return
+        try:
+            with self._engine.guard(), self._engine.writer.begin() as conn:
+                self._batch.conn = conn
+                try:
+                    yield
+                finally:
+                    self._batch.conn = None
+        except BaseException as exc:
+            # ids cached by writes of the block may belong to rolled-back rows
+            self._artifact_ids.clear()
+            if isinstance(exc, SQLAlchemyError | NotJSONError):
+                raise self._translate(exc, "commit a batch of writes") from exc
+            raise
 
     @contextmanager
     def _read(self, action: str) -> Iterator[Connection]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from types import TracebackType
 
 from trellis.metadata._artifact_reads import ArtifactReads
@@ -59,6 +60,7 @@ class MetadataStore(StoreWrites, RunReads, ArtifactReads, StepCache, TagStore, R
         self.dialect = self._engine.dialect
         self._clock = UtcClock()
         self._artifact_ids = {}
+        self._batch = threading.local()
         self._upsert_pipeline, self._upsert_artifact = upserts(self.dialect)
 
     def __repr__(self) -> str:
