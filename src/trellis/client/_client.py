@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from trellis.artifacts import ArtifactStore, open_artifact_store
 from trellis.client._stores import open_metadata_store
@@ -137,53 +137,41 @@ class Client:
         )
 
     # -- tags -----------------------------------------------------------------------------
-    def _tag_target(
-        self,
-        run: str | None,
-        artifact: str | None,
-        artifact_version: int | None,
-        artifact_version_id: str | None,
-    ) -> tuple[str, str]:
-        targets = [t for t in (run, artifact, artifact_version_id) if t is not None]
-        if len(targets) != 1:
+    def _tag_target(self, target: TagTarget) -> tuple[str, str]:
+        run, artifact = target.get("run"), target.get("artifact")
+        version_id = target.get("artifact_version_id")
+        if len([t for t in (run, artifact, version_id) if t is not None]) != 1:
             raise ParameterError(
                 "Tag exactly one thing: run=<name or id>, artifact=<name> (with "
                 "artifact_version=<n>, default latest) or artifact_version_id=<id>."
             )
         if run is not None:
             return "pipeline_run", self.get_pipeline_run(run).id
-        version = self.get_artifact_version(artifact or artifact_version_id or "", artifact_version)
+        name_or_id = artifact or version_id or ""
+        version = self.get_artifact_version(name_or_id, target.get("artifact_version"))
         return "artifact_version", version.id
 
-    def add_tags(
-        self,
-        tags: list[str],
-        *,
-        run: str | None = None,
-        artifact: str | None = None,
-        artifact_version: int | None = None,
-        artifact_version_id: str | None = None,
-    ) -> None:
-        """Tag a run or an artifact version.
+    def add_tags(self, tags: list[str], **target: Unpack[TagTarget]) -> None:
+        """Tag a run (``run=``) or an artifact version (``artifact=`` + ``artifact_version=``,
+        or ``artifact_version_id=``).
 
         Example:
             >>> Client().add_tags(["best"], artifact="model", artifact_version=3)  # doctest: +SKIP
         """
-        kind, entity = self._tag_target(run, artifact, artifact_version, artifact_version_id)
-        self.metadata_store.add_tags(kind, entity, tags)
+        self.metadata_store.add_tags(*self._tag_target(target), tags)
 
-    def remove_tags(
-        self,
-        tags: list[str],
-        *,
-        run: str | None = None,
-        artifact: str | None = None,
-        artifact_version: int | None = None,
-        artifact_version_id: str | None = None,
-    ) -> None:
+    def remove_tags(self, tags: list[str], **target: Unpack[TagTarget]) -> None:
         """Remove tags from a run or an artifact version (missing tags are ignored)."""
-        kind, entity = self._tag_target(run, artifact, artifact_version, artifact_version_id)
-        self.metadata_store.remove_tags(kind, entity, tags)
+        self.metadata_store.remove_tags(*self._tag_target(target), tags)
+
+
+class TagTarget(TypedDict, total=False):
+    """What ``add_tags`` / ``remove_tags`` act on: exactly one run or artifact version."""
+
+    run: str
+    artifact: str
+    artifact_version: int
+    artifact_version_id: str
 
 
 def load_artifact(name_or_id: str, version: int | None = None) -> Any:
@@ -206,37 +194,11 @@ def _status(value: ExecutionStatus | str | None) -> ExecutionStatus | None:
         raise ParameterError(f"Unknown run status {value!r}; choose one of {choices}.") from None
 
 
-def add_tags(
-    tags: list[str],
-    *,
-    run: str | None = None,
-    artifact: str | None = None,
-    artifact_version: int | None = None,
-    artifact_version_id: str | None = None,
-) -> None:
+def add_tags(tags: list[str], **target: Unpack[TagTarget]) -> None:
     """Tag a run or an artifact version of the configured store (see :meth:`Client.add_tags`)."""
-    Client().add_tags(
-        tags,
-        run=run,
-        artifact=artifact,
-        artifact_version=artifact_version,
-        artifact_version_id=artifact_version_id,
-    )
+    Client().add_tags(tags, **target)
 
 
-def remove_tags(
-    tags: list[str],
-    *,
-    run: str | None = None,
-    artifact: str | None = None,
-    artifact_version: int | None = None,
-    artifact_version_id: str | None = None,
-) -> None:
+def remove_tags(tags: list[str], **target: Unpack[TagTarget]) -> None:
     """Remove tags from a run or an artifact version (see :meth:`Client.remove_tags`)."""
-    Client().remove_tags(
-        tags,
-        run=run,
-        artifact=artifact,
-        artifact_version=artifact_version,
-        artifact_version_id=artifact_version_id,
-    )
+    Client().remove_tags(tags, **target)
