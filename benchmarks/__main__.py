@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 import tempfile
@@ -23,7 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks._harness import CaseError, CaseSkipped, Harness, Measurements
-from benchmarks._report import case_result, machine_info, machine_line, table, write_json
+from benchmarks._report import (
+    case_result,
+    machine_info,
+    machine_line,
+    markdown_table,
+    table,
+    write_json,
+)
 from benchmarks.cases import CASES, Case
 
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
@@ -45,6 +53,9 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="tiny sizes, for a CI smoke run")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write JSON")
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
+    parser.add_argument(
+        "--markdown", action="store_true", help="also print the table as Markdown (BENCHMARKS.md)"
+    )
     arguments = parser.parse_args(argv)
     if arguments.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -91,9 +102,12 @@ def main(argv: list[str]) -> int:
         "machine": machine,
         "cases": results,
     }
+    machine["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     write_json(arguments.json, document)
     print(f"\n{machine_line(machine)}; {arguments.repeat} repetition(s) per case")
     print(table(results))
+    if arguments.markdown:
+        print("\n" + markdown_table(results))
     print(f"\nJSON: {arguments.json}")
     return 1 if any(r["status"] == "error" for r in results.values()) else 0
 

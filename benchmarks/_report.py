@@ -74,11 +74,18 @@ def _git(*args: str) -> str | None:
     return result.stdout.strip()
 
 
+def _usable_cpus() -> int | None:
+    """What ``nproc`` prints: the CPUs this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count()
+
+
 def machine_info() -> dict[str, Any]:
     memory = _read("/proc/meminfo", "MemTotal")
     status = _git("status", "--porcelain", "--untracked-files=no")
     return {
-        "nproc": len(os.sched_getaffinity(0)),
+        "nproc": _usable_cpus(),
         "cpu_model": _read("/proc/cpuinfo", "model name") or platform.processor() or None,
         "memory_total_mb": int(memory.split()[0]) // 1024 if memory else None,
         "platform": platform.platform(),
@@ -88,6 +95,8 @@ def machine_info() -> dict[str, Any]:
         "trellis": importlib.metadata.version("trellis"),
         "git_commit": _git("rev-parse", "HEAD"),
         "git_dirty": None if status is None else bool(status),
+        # other work on a shared machine shows up as noise in every figure
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
 
 
@@ -149,11 +158,26 @@ def table(results: Mapping[str, Mapping[str, Any]]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
+def markdown_table(results: Mapping[str, Mapping[str, Any]]) -> str:
+    """The table of BENCHMARKS.md: the issue's columns with the measured medians."""
+    lines = [
+        "| case | what | budget | median (min - max) | ok | ZenML 0.98 |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, result in results.items():
+        row = _row(name, result)
+        measured = f"{row[1]} ({row[2]})" if result["status"] == "ok" else row[4]
+        cells = [name, result["what"], row[3], measured, row[4], result["zenml_0_98"]]
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(lines)
+
+
 def machine_line(machine: Mapping[str, Any]) -> str:
     return (
         f"{machine['nproc']} CPUs ({machine['cpu_model']}), Python {machine['python']}, "
         f"trellis {machine['trellis']} at {str(machine['git_commit'])[:12]}"
         + (" (uncommitted changes)" if machine["git_dirty"] else "")
+        + f"; load average {machine['load_average_at_start'][0]:.2f} at start"
     )
 
 

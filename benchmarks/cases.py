@@ -38,14 +38,46 @@ EARLIER_RUN_STEPS = 10
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this process so far (``ru_maxrss``: KiB on Linux)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024  # bytes on macOS
 
 
-def current_rss_mb() -> float:
-    with open("/proc/self/statm") as statm:
-        pages = int(statm.read().split()[1])
+def current_rss_mb() -> float | None:
+    """Resident memory now (Linux only)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            pages = int(statm.read().split()[1])
+    except OSError:
+        return None
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+class Stopwatch:
+    """Wall time and this process's CPU time (user, kernel) of a ``with`` block.
+
+    Kernel time tells I/O trouble (writeback stalls, page faults on a VM) apart
+    from Python work when a figure is noisy.
+    """
+
+    def __enter__(self) -> Stopwatch:
+        self._usage = resource.getrusage(resource.RUSAGE_SELF)
+        self._started = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.seconds = time.perf_counter() - self._started
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        self.user_seconds = usage.ru_utime - self._usage.ru_utime
+        self.sys_seconds = usage.ru_stime - self._usage.ru_stime
+
+    def measurements(self, steps: int) -> Measurements:
+        return {
+            "seconds": self.seconds,
+            "ms_per_step": 1000 * self.seconds / steps,
+            "user_seconds": self.user_seconds,
+            "sys_seconds": self.sys_seconds,
+        }
 
 
 def _expect(run: PipelineRunView, steps: int, status: str) -> None:
@@ -75,17 +107,14 @@ def run_chain(steps: int, earlier_runs: int = 0) -> Measurements:
     else:
         warm_up()
     rss_before = current_rss_mb()
-    started = time.perf_counter()
-    run = chain(steps=steps)
-    seconds = time.perf_counter() - started
+    with Stopwatch() as watch:
+        run = chain(steps=steps)
     peak = peak_rss_mb()  # before reading the step runs back, which costs memory too
     _expect(run, steps, "completed")
-    return {
-        "seconds": seconds,
-        "ms_per_step": 1000 * seconds / steps,
-        "rss_before_mb": rss_before,
-        "peak_rss_mb": peak,
-    }
+    measurements = {**watch.measurements(steps), "peak_rss_mb": peak}
+    if rss_before is not None:
+        measurements["rss_before_mb"] = rss_before
+    return measurements
 
 
 def run_fan(width: int) -> Measurements:
@@ -93,23 +122,24 @@ def run_fan(width: int) -> Measurements:
     from benchmarks._pipelines import fan, warm_up
 
     warm_up()
-    started = time.perf_counter()
-    run = fan(width=width)
-    seconds = time.perf_counter() - started
+    with Stopwatch() as watch:
+        run = fan(width=width)
     _expect(run, 2 * width - 1, "completed")
-    return {"seconds": seconds, "ms_per_step": 1000 * seconds / (2 * width - 1)}
+    return watch.measurements(2 * width - 1)
 
 
 def run_cached(steps: int) -> Measurements:
-    """Time the second run of a cached chain; every step must come from the cache."""
+    """Time the second run of a cached chain; every step must come from the cache.
+
+    The first run creates the store and fills the cache.
+    """
     from benchmarks._pipelines import cached_chain
 
     cached_chain(steps=steps)
-    started = time.perf_counter()
-    run = cached_chain(steps=steps)
-    seconds = time.perf_counter() - started
+    with Stopwatch() as watch:
+        run = cached_chain(steps=steps)
     _expect(run, steps, "cached")
-    return {"seconds": seconds, "ms_per_step": 1000 * seconds / steps}
+    return watch.measurements(steps)
 
 
 def _plain_numpy(size: int, folder: Path) -> tuple[float, float]:
@@ -197,7 +227,7 @@ def in_child(function: Callable[..., Measurements]) -> Measure:
     """A repetition that is one child process running ``function(**sizes)``."""
 
     def measure(harness: Harness, sizes: Mapping[str, int]) -> Measurements:
-        return harness.child(function.__name__, **sizes)
+        return harness.child(function.__name__, sizes)
 
     return measure
 
@@ -226,23 +256,26 @@ def measure_cli(harness: Harness, sizes: Mapping[str, int]) -> Measurements:
 
 def measure_chain_history(harness: Harness, sizes: Mapping[str, int]) -> Measurements:
     """The long chain after 1 earlier run and after many (two processes: peaks differ)."""
-    one = harness.child("run_chain", steps=sizes["steps"], earlier_runs=1)
-    many = harness.child("run_chain", steps=sizes["steps"], earlier_runs=sizes["earlier_runs"])
+    steps = sizes["steps"]
+    one = harness.child("run_chain", {"steps": steps, "earlier_runs": 1})
+    many = harness.child("run_chain", {"steps": steps, "earlier_runs": sizes["earlier_runs"]})
     return {
         "seconds": one["seconds"],
         "ms_per_step": one["ms_per_step"],
         "peak_rss_mb": one["peak_rss_mb"],
         "many_runs_seconds": many["seconds"],
+        "sys_seconds": one["sys_seconds"],
         "many_runs_peak_rss_mb": many["peak_rss_mb"],
         "memory_growth": many["peak_rss_mb"] / one["peak_rss_mb"],
+        "time_growth": many["seconds"] / one["seconds"],
     }
 
 
 def measure_postgres(harness: Harness, sizes: Mapping[str, int]) -> Measurements:
     """The chain on SQLite and on a new PostgreSQL database, in two processes."""
     with postgres_database() as url:
-        postgres = harness.child("run_chain", {"TRELLIS_STORE": url}, steps=sizes["steps"])
-    sqlite = harness.child("run_chain", steps=sizes["steps"])
+        postgres = harness.child("run_chain", sizes, {"TRELLIS_STORE": url})
+    sqlite = harness.child("run_chain", sizes)
     return {
         "ratio": postgres["seconds"] / sqlite["seconds"],
         "seconds": postgres["seconds"],
