@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any, ClassVar
 
 from trellis.artifacts._materializer import BaseMaterializer
@@ -87,10 +86,15 @@ class NumpyMaterializer(BaseMaterializer):
 
         if not _npy_compatible(data):
             return None
-        digest = hashlib.sha256()
+        import xxhash
+
+        # XXH3-128 hashes ~20 GB/s, SHA-256 ~2 GB/s: for a 400 MB array that is the
+        # difference between 0.02 s and 0.2 s per save. 128 bits keep accidental
+        # collisions out of reach; the prefix keeps it apart from SHA-256 digests.
+        digest = xxhash.xxh3_128()
         header = (np.lib.format.dtype_to_descr(data.dtype), data.shape)
         digest.update(repr(header).encode("utf-8"))
         # C order, as .npy writes it; copies only arrays that are not C-contiguous.
         contiguous = np.ascontiguousarray(data)  # also turns a scalar into a 0-d array
         digest.update(contiguous.reshape(-1).view(np.uint8).data)
-        return digest.hexdigest()
+        return f"xxh3_128:{digest.hexdigest()}"
