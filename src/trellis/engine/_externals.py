@@ -6,28 +6,11 @@ from collections.abc import Callable
 from datetime import datetime
 from uuid import uuid4
 
-from trellis.artifacts import ArtifactStore, StoredArtifact
+from trellis.artifacts import ArtifactStore
+from trellis.engine._recording import version_spec
 from trellis.exceptions import ArtifactStoreError, NotFoundError
 from trellis.graph import Plan
-from trellis.metadata import ArtifactVersionRecord, ArtifactVersionSpec, MetadataStore
-
-
-def version_spec(
-    name: str, stored: StoredArtifact, tags: tuple[str, ...] = ()
-) -> ArtifactVersionSpec:
-    """The record of a value saved outside any step."""
-    return ArtifactVersionSpec(
-        output_name="output",
-        artifact_name=name,
-        uri=stored.uri,
-        materializer=stored.materializer,
-        data_type=stored.data_type,
-        content_hash=stored.content_hash,
-        size=stored.size,
-        metadata=dict(stored.metadata),
-        tags=tags,
-        visualizations=[{"type": kind, "uri": uri} for kind, uri in stored.visualizations],
-    )
+from trellis.metadata import ArtifactVersionRecord, MetadataStore
 
 
 def _latest(metadata: MetadataStore, name: str) -> ArtifactVersionRecord | None:

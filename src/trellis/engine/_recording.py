@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict
 
+from trellis.artifacts import StoredArtifact
 from trellis.engine._cache import CacheKey
 from trellis.engine._code import CodeInfo
 from trellis.graph import Node
@@ -55,43 +56,47 @@ def step_run_fields(
     )
 
 
+def version_spec(
+    artifact_name: str,
+    stored: StoredArtifact,
+    *,
+    output_name: str = "output",
+    tags: Sequence[str] = (),
+    metadata: Mapping[str, Any] | None = None,
+) -> ArtifactVersionSpec:
+    """The record of one saved value (an output, a ``save_artifact`` or an upload)."""
+    return ArtifactVersionSpec(
+        output_name=output_name,
+        artifact_name=artifact_name,
+        uri=stored.uri,
+        materializer=stored.materializer,
+        data_type=stored.data_type,
+        content_hash=stored.content_hash,
+        size=stored.size,
+        metadata={**stored.metadata, **(metadata or {})},
+        tags=tuple(dict.fromkeys(tags)),
+        visualizations=[{"type": kind, "uri": uri} for kind, uri in stored.visualizations],
+    )
+
+
 def artifact_specs(node: Node, result: StepResult) -> list[ArtifactVersionSpec]:
     """New artifact versions of a completed step: its outputs, then ``save_artifact`` ones."""
-    specs = []
-    for spec in node.outputs:
-        stored = result.outputs[spec.name]
-        specs.append(
-            ArtifactVersionSpec(
-                output_name=spec.name,
-                artifact_name=spec.artifact_name,
-                uri=stored.uri,
-                materializer=stored.materializer,
-                data_type=stored.data_type,
-                content_hash=stored.content_hash,
-                size=stored.size,
-                metadata={**stored.metadata, **result.output_metadata.get(spec.name, {})},
-                tags=tuple(dict.fromkeys([*spec.tags, *result.output_tags.get(spec.name, ())])),
-                visualizations=[{"type": kind, "uri": uri} for kind, uri in stored.visualizations],
-            )
+    specs = [
+        version_spec(
+            spec.artifact_name,
+            result.outputs[spec.name],
+            output_name=spec.name,
+            tags=[*spec.tags, *result.output_tags.get(spec.name, ())],
+            metadata=result.output_metadata.get(spec.name),
         )
+        for spec in node.outputs
+    ]
     taken = {spec.output_name for spec in specs}
     for saved in result.saved:
         output_name = saved.name if saved.name not in taken else f"saved:{saved.name}"
         taken.add(output_name)
-        stored = saved.stored
         specs.append(
-            ArtifactVersionSpec(
-                output_name=output_name,
-                artifact_name=saved.name,
-                uri=stored.uri,
-                materializer=stored.materializer,
-                data_type=stored.data_type,
-                content_hash=stored.content_hash,
-                size=stored.size,
-                metadata=dict(stored.metadata),
-                tags=saved.tags,
-                visualizations=[{"type": kind, "uri": uri} for kind, uri in stored.visualizations],
-            )
+            version_spec(saved.name, saved.stored, output_name=output_name, tags=saved.tags)
         )
     return specs
 

@@ -9,7 +9,7 @@ from typing import Any
 from uuid import uuid4
 
 from trellis.client import ArtifactVersionView, Client
-from trellis.engine._externals import version_spec
+from trellis.engine._recording import version_spec
 from trellis.exceptions import ParameterError, TrellisError
 from trellis.runtime import SavedArtifact, current_step_context
 
@@ -118,6 +118,6 @@ def save_artifact(
         data, scope=f"manual/{uuid4().hex}", materializer=materializer
     )
     record = client.metadata_store.record_artifact_version(
-        version_spec(name, stored, tuple(tags)), at=datetime.now(UTC)
+        version_spec(name, stored, tags=tags), at=datetime.now(UTC)
     )
     return ArtifactVersionView(record, client.artifact_store, client.metadata_store)
