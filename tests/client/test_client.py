@@ -116,3 +116,11 @@ def test_run_records_environment() -> None:
     env = run.environment
     assert env["python"].count(".") == 2
     assert "pydantic" in {name.lower() for name in env["packages"]}
+
+
+def test_a_run_can_be_found_by_a_unique_id_prefix() -> None:
+    run = counting(n=1)
+    client = Client()
+    assert client.get_pipeline_run(run.id[:8]).id == run.id
+    with pytest.raises(NotFoundError, match="No pipeline run named or with id 'abc'"):
+        client.get_pipeline_run("abc")  # too short to be a prefix

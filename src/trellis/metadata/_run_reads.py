@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -42,6 +43,9 @@ from trellis.metadata._schema import (
     STEP_RUNS,
 )
 from trellis.metadata._tags import tagged
+
+#: Ids are 32 hex digits; 6 or more of their first digits select a run.
+_ID_PREFIX = re.compile(r"[0-9a-f]{6,31}")
 
 __all__ = ["RunReads", "page"]
 
@@ -108,6 +112,15 @@ class RunReads(StoreBase):
         query = select_runs().where(or_(runs.id == name_or_id, runs.name == name_or_id))
         with self._read(f"read the run {name_or_id!r}") as conn:
             rows = conn.execute(query.limit(2)).all()
+            if not rows and _ID_PREFIX.fullmatch(name_or_id):
+                # a unique id prefix, as printed by `trellis runs list` in narrow terminals
+                by_prefix = select_runs().where(runs.id.startswith(name_or_id, autoescape=True))
+                rows = conn.execute(by_prefix.limit(2)).all()
+                if len(rows) > 1:
+                    raise NotFoundError(
+                        f"Several pipeline runs have ids starting with {name_or_id!r}; "
+                        "give more characters of the id, or the run's name."
+                    )
         if not rows:
             raise NotFoundError(
                 f"No pipeline run named or with id {name_or_id!r}. "
