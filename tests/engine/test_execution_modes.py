@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -16,6 +17,7 @@ ran: list[str] = []
 @pytest.fixture(autouse=True)
 def _reset() -> None:
     release.clear()
+    finished.clear()
     ran.clear()
 
 
@@ -24,18 +26,36 @@ def root() -> int:
     return 1
 
 
+finished = threading.Event()
+
+
 @step
 def fail_b(x: int, release_other: bool) -> int:
-    if release_other:
-        release.set()  # the other branch may finish now
     raise RuntimeError("branch b failed")
 
 
+def _failure_recorded(run_id: str) -> bool:
+    return Client().get_pipeline_run(run_id).steps["fail_b"].status is S.FAILED
+
+
 @step
-def slow_c(x: int) -> int:
-    assert release.wait(timeout=30), "never released"
-    ran.append("slow_c")
-    return x + 2
+def slow_c(x: int, release_other: bool) -> int:
+    from trellis import get_step_context
+
+    run_id = get_step_context().run_id
+    try:
+        if release_other:
+            # finish only once the driver has recorded the failure of the other branch
+            deadline = time.monotonic() + 30
+            while not _failure_recorded(run_id):
+                assert time.monotonic() < deadline, "the failure was never recorded"
+                time.sleep(0.01)
+        else:
+            assert release.wait(timeout=30), "never released"
+        ran.append("slow_c")
+        return x + 2
+    finally:
+        finished.set()
 
 
 @step
@@ -54,7 +74,7 @@ def diamond(mode: str, release_other: bool) -> dict[str, ExecutionStatus]:
     def p() -> None:
         r = root()
         b = fail_b(r, release_other)
-        c = slow_c(r)
+        c = slow_c(r, release_other)
         join_d(b, c)
         after_c(c)
 
@@ -95,6 +115,7 @@ def test_fail_fast_returns_at_once_and_stops_running_steps() -> None:
         statuses = diamond("fail_fast", release_other=False)  # slow_c is still blocked
     finally:
         release.set()
+        assert finished.wait(timeout=30)  # its thread ends before the next test starts
     assert statuses == {
         "root": S.COMPLETED,
         "fail_b": S.FAILED,

@@ -61,11 +61,12 @@ def test_step_success_hook_runs_once_with_the_step_context() -> None:
         fine()
 
     run = good()
-    assert events == [("step_success", "fine", run.name), "pipeline_success", "cleanup"]
+    # the step's own hook wins over the pipeline's; on_cleanup runs once at the end
+    assert events == [("step_success", "fine", run.name), "cleanup"]
 
 
 def test_failure_hooks_get_the_exception_and_cleanup_still_runs() -> None:
-    @pipeline(on_success=pipeline_success, on_failure=pipeline_failure, on_cleanup=cleanup)
+    @pipeline(on_cleanup=cleanup)
     def bad() -> None:
         failing(fine())
 
@@ -74,7 +75,38 @@ def test_failure_hooks_get_the_exception_and_cleanup_still_runs() -> None:
     assert events == [
         ("step_success", "fine", Client().get_pipeline("bad").last_run.name),
         ("step_failure", "ValueError", "bad 1", "failing"),
-        ("pipeline_failure", "StepFailedError"),
+        "cleanup",
+    ]
+
+
+@step
+def plain_ok() -> int:
+    return 1
+
+
+@step
+def plain_bad(x: int) -> int:
+    raise KeyError(x)
+
+
+def step_level_success() -> None:
+    events.append(("pipeline_default_success", get_step_context().step_name))
+
+
+def step_level_failure(exc: BaseException) -> None:
+    events.append(("pipeline_default_failure", get_step_context().step_name, repr(exc)))
+
+
+def test_pipeline_hooks_are_defaults_for_steps_without_their_own() -> None:
+    @pipeline(on_success=step_level_success, on_failure=step_level_failure, on_cleanup=cleanup)
+    def defaults() -> None:
+        plain_bad(plain_ok())
+
+    with pytest.raises(StepFailedError):
+        defaults()
+    assert events == [
+        ("pipeline_default_success", "plain_ok"),
+        ("pipeline_default_failure", "plain_bad", "KeyError(1)"),
         "cleanup",
     ]
 
@@ -94,32 +126,37 @@ def test_failure_hook_without_argument() -> None:
 def test_raising_hooks_are_recorded_and_hide_nothing() -> None:
     hooked = failing.with_options(on_failure=broken_hook)
 
-    @pipeline(on_failure=broken_hook, on_cleanup=cleanup)
+    @pipeline(on_cleanup=broken_hook)
     def p() -> None:
         hooked(1)
 
     with pytest.raises(StepFailedError, match="step `failing` raised ValueError: bad 1"):
         p()
-    assert events == ["cleanup"]
     run = Client().get_pipeline("p").last_run
     assert run.status is ExecutionStatus.FAILED
     assert run.steps["failing"].run_metadata["hook_errors"] == [
         "on_failure: RuntimeError: hook broke"
     ]
-    assert run.run_metadata["hook_error_on_failure"] == "RuntimeError: hook broke"
+    assert run.run_metadata["hook_error_on_cleanup"] == "RuntimeError: hook broke"
+
+
+def exiting_hook() -> None:
+    raise SystemExit("giving up")
 
 
 def test_a_raising_success_hook_does_not_fail_the_step_and_cleanup_runs() -> None:
-    @pipeline(on_success=broken_hook, on_cleanup=cleanup)
+    @pipeline(on_cleanup=cleanup)
     def p() -> None:
         fine.with_options(on_success=broken_hook)()
+        fine.with_options(on_success=exiting_hook)(id="exits")
 
     run = p()
     assert run.status is ExecutionStatus.COMPLETED
     assert run.steps["fine"].status is ExecutionStatus.COMPLETED
+    assert run.steps["exits"].status is ExecutionStatus.COMPLETED
     assert events == ["cleanup"]
     assert run.steps["fine"].run_metadata["hook_errors"] == ["on_success: RuntimeError: hook broke"]
-    assert run.refresh().run_metadata["hook_error_on_success"] == "RuntimeError: hook broke"
+    assert run.steps["exits"].run_metadata["hook_errors"] == ["on_success: SystemExit: giving up"]
 
 
 def test_hooks_must_be_callables_with_a_fitting_signature() -> None:

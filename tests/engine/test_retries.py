@@ -101,3 +101,47 @@ def test_retry_config_is_validated() -> None:
 
     with pytest.raises(DefinitionError, match=r"retry must be a trellis\.RetryConfig"):
         flaky.with_options(retry=3)  # type: ignore[arg-type]
+
+
+def test_a_due_retry_waits_for_room_without_spinning(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from trellis.metadata import MetadataStore
+
+    opened = [0]
+    original = MetadataStore.transaction
+
+    def counting(self: MetadataStore) -> object:
+        opened[0] += 1
+        return original(self)
+
+    monkeypatch.setattr(MetadataStore, "transaction", counting)
+    gate = threading.Event()
+
+    @step
+    def busy(n: int) -> int:
+        assert gate.wait(timeout=30)
+        return n
+
+    @step(retry=RetryConfig(max_retries=1, delay=0.01))
+    def shaky() -> int:
+        from trellis import get_step_context
+
+        if get_step_context().attempt == 1:
+            raise OSError("first try")
+        return 2
+
+    @pipeline(max_parallelism=2, enable_cache=False)
+    def crowded() -> None:
+        shaky()  # fails at once; its retry is due while busy(1) and busy(2) fill both slots
+        busy(1)
+        busy(2)
+
+    timer = threading.Timer(0.5, gate.set)  # the busy steps hold both workers for 0.5 s
+    timer.start()
+    try:
+        run = crowded()
+    finally:
+        timer.cancel()
+    assert run.steps["shaky"].attempts == 2
+    assert opened[0] < 20  # one per turn of the loop, not a spin while the retry is due

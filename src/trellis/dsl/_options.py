@@ -247,8 +247,8 @@ def resolve(
         cache_reason=reason,
         cache_policy=_first(step.cache_policy, pipeline.cache_policy, default=None),
         retry=_first(step.retry, pipeline.retry, default=None),
-        on_failure=step.on_failure,
-        on_success=step.on_success,
+        on_failure=_first(step.on_failure, pipeline.on_failure, default=None),
+        on_success=_first(step.on_success, pipeline.on_success, default=None),
         enable_step_logs=_first(step.enable_step_logs, pipeline.enable_step_logs, default=True),
         enable_artifact_metadata=_first(
             step.enable_artifact_metadata, pipeline.enable_artifact_metadata, default=True

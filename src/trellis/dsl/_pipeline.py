@@ -134,15 +134,7 @@ class Pipeline(Generic[P, R]):
         return tracer.builder.build(
             parameters=parameters,
             outputs=outputs,
-            hooks={
-                name: hook
-                for name, hook in (
-                    ("on_failure", options.on_failure),
-                    ("on_success", options.on_success),
-                    ("on_cleanup", options.on_cleanup),
-                )
-                if hook is not None
-            },
+            hooks={"on_cleanup": options.on_cleanup} if options.on_cleanup else {},
             execution_mode=(options.execution_mode or ExecutionMode.CONTINUE_ON_FAILURE).value,
             tags=options.tags or (),
             settings=options.settings or {},
@@ -232,11 +224,11 @@ def pipeline(
         func: The function (when used without parentheses).
         name: Pipeline name (default: the function's name).
         **options: Defaults for the steps (every option of :func:`step` but
-            ``output_materializers``), and for the run: ``on_failure(exc)`` /
-            ``on_success()`` hooks called once when the run ends, ``on_cleanup()``
-            called always at the end, ``execution_mode`` (``continue_on_failure``,
-            ``stop_on_failure``, ``fail_fast``), ``tags`` of each run,
-            ``run_name`` and ``max_parallelism``.
+            ``output_materializers``; ``on_failure`` / ``on_success`` hooks run for
+            each step that sets none itself, as in ZenML), and for the run:
+            ``on_cleanup()`` called once at the end whatever happened,
+            ``execution_mode`` (``continue_on_failure``, ``stop_on_failure``,
+            ``fail_fast``), ``tags`` of each run, ``run_name`` and ``max_parallelism``.
 
     Example:
         >>> @pipeline(enable_cache=False, tags=["nightly"])

@@ -25,7 +25,7 @@ from trellis.exceptions import DefinitionError
 from trellis.graph import Node
 from trellis.metadata import ArtifactVersionRecord, AttemptSpec, ExecutionStatus, MetadataStore
 from trellis.orchestrators import Launcher
-from trellis.runtime import StepError, StepResult, StepTask
+from trellis.runtime import StepError, StepResult, StepTask, error_of
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +95,7 @@ class RunLoop:
         self._attempts: dict[str, list[AttemptSpec]] = {}
         self._retry_due: list[tuple[float, str]] = []  # (monotonic time, node id)
         self._halted = False
+        self._recorded_skips = 0
         self.outcome = LoopOutcome()
 
     # -- graph bookkeeping ------------------------------------------------------------
@@ -177,9 +178,12 @@ class RunLoop:
         here rather than in the launcher's queue, so a step is `running` only
         while it runs.
         """
+        if not done and not (self._ready and self._has_room(capacity)):
+            return []  # nothing to record: no empty write transaction
         batch: list[str] = []
         to_submit: list[StepTask] = []
         started = dict(self._started)
+        committed = False
         try:
             with self._metadata.transaction():
                 for future in done:
@@ -190,20 +194,21 @@ class RunLoop:
                     task = self._launch(self._nodes[node_id])
                     if task is not None:
                         to_submit.append(task)
+            committed = True
         except BaseException:
-            # Rolled back: steps that ended are still `running` in the database (stop()
-            # marks them stopped) and none of the batch is recorded (stop() skips them).
-            self._started.update(started)
-            for node_id in batch:
-                self.outcome.statuses.pop(node_id, None)
-                self._step_run_ids.pop(node_id, None)
-            self._ready.extendleft(reversed(batch))
+            if not committed:
+                # Rolled back: steps that ended are still `running` in the database
+                # (stop() marks them stopped), none of the batch is recorded (stop()
+                # records them as skipped).
+                self._started = started
+                for node_id in batch:
+                    self.outcome.statuses.pop(node_id, None)
+                    self._step_run_ids.pop(node_id, None)
+                self._ready.extendleft(reversed(batch))
             raise
         return to_submit
 
     def _submit(self, to_submit: list[StepTask], capacity: int | None) -> None:
-        for task in to_submit:  # recorded as running: an interrupt from here stops them
-            self._started[task.step_id] = self._step_run_ids[task.step_id]
         alone = len(to_submit) == 1 and not (self._running or self._ready or self._retry_due)
         for task in to_submit:
             self._running[self._launcher.submit(task, alone=alone)] = task.step_id
@@ -216,8 +221,9 @@ class RunLoop:
         return capacity is None or len(self._running) + pending < capacity
 
     def _next_retry_in(self) -> float | None:
-        if not self._retry_due:
-            return None
+        """Seconds until the next retry may be submitted; ``None``: wait for a step."""
+        if not self._retry_due or not self._has_room(self._launcher.capacity):
+            return None  # a full launcher frees room only when a running step ends
         return max(0.0, self._retry_due[0][0] - time.monotonic())
 
     def _halt(self) -> None:
@@ -273,13 +279,13 @@ class RunLoop:
         self.outcome.statuses[node_id] = ExecutionStatus.STOPPED
 
     def finalize(self) -> None:
-        """Record every node that did not run as ``skipped`` (one transaction)."""
-        if self.outcome.skipped:
+        """Record every node that did not run as ``skipped`` (one transaction; idempotent)."""
+        pending = self.outcome.skipped[self._recorded_skips :]
+        if pending:
             self._metadata.record_skipped_step_runs(
-                self.run_id,
-                [(n, self._nodes[n].step_name) for n in self.outcome.skipped],
-                at=self._clock(),
+                self.run_id, [(n, self._nodes[n].step_name) for n in pending], at=self._clock()
             )
+            self._recorded_skips += len(pending)
 
     # -- one node ---------------------------------------------------------------------
     def _inputs(self, node: Node) -> dict[str, list[ArtifactVersionRecord]]:
@@ -320,6 +326,7 @@ class RunLoop:
             return None
         step_run_id = self._metadata.start_step_run(**fields, started_at=self._clock())
         self._step_run_ids[node.id] = step_run_id
+        self._started[node.id] = step_run_id  # from its commit on, an interrupt stops it
         retries = node.retry.max_retries if node.retry is not None else 0
         self._tasks[node.id] = StepTask(
             run_id=self.run_id,
@@ -357,7 +364,7 @@ class RunLoop:
     def _complete(self, future: Future[StepResult]) -> None:
         node_id = self._running.pop(future)
         node, task = self._nodes[node_id], self._tasks[node_id]
-        result = future.result()
+        result = _result(future, task)
         if result.hook_errors:
             self.outcome.hook_errors[node_id] = list(result.hook_errors)
         metadata = dict(result.metadata)
@@ -411,3 +418,14 @@ class RunLoop:
             **common,  # type: ignore[arg-type]
         )
         self._done(node_id, ExecutionStatus.COMPLETED)
+
+
+def _result(future: Future[StepResult], task: StepTask) -> StepResult:
+    """The task's result; a launcher or worker that raised is a failure of the step."""
+    try:
+        return future.result()
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
+        now = utc_now()
+        return StepResult(task.step_id, now, now, error=error_of(exc))

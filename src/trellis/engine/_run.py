@@ -19,7 +19,6 @@ from trellis.exceptions import RunFailedError, StepFailedError
 from trellis.graph import Plan
 from trellis.metadata import ExecutionStatus, MetadataStore
 from trellis.orchestrators import Launcher, Resources, create_launcher
-from trellis.runtime import hook_takes_exception
 
 logger = logging.getLogger(__name__)
 
@@ -106,42 +105,33 @@ def run_plan(
         try:
             launcher.start()
             outcome = loop.run()
-        except BaseException as exc:  # Ctrl-C, or a crash of the driver itself
+            launcher.close(wait=plan.execution_mode != ExecutionMode.FAIL_FAST)
+            loop.finalize()
+            _finish(plan, run.id, run.name, outcome, metadata, now=clock())
+        except BaseException as exc:  # Ctrl-C, or a crash of the driver or the database
             _stop(loop, launcher, metadata, run.id, exc, clock)
             raise
-        launcher.close(wait=plan.execution_mode != ExecutionMode.FAIL_FAST)
-        loop.finalize()
-        _finish(plan, run.id, run.name, outcome, metadata, now=clock())
         view = PipelineRunView(metadata.get_run(run.id), metadata, artifacts)
         error = _failure_error(plan, view, outcome) if outcome.failures else None
-        _run_hook(plan, "on_failure" if error else "on_success", error, metadata, run.id, clock)
     finally:
-        _run_hook(plan, "on_cleanup", None, metadata, run.id, clock)
+        _cleanup(plan, metadata, run.id, clock)
     if error is not None:
         raise error
     return view
 
 
-def _run_hook(
-    plan: Plan,
-    name: str,
-    error: BaseException | None,
-    metadata: MetadataStore,
-    run_id: str,
-    clock: Clock,
-) -> None:
-    """Call a run-level hook; an error in it is logged and recorded, never raised."""
-    hook: Callable[..., Any] | None = plan.hooks.get(name)
+def _cleanup(plan: Plan, metadata: MetadataStore, run_id: str, clock: Clock) -> None:
+    """Call the pipeline's ``on_cleanup``; an error in it is logged and recorded, not raised."""
+    hook: Callable[..., Any] | None = plan.hooks.get("on_cleanup")
     if hook is None:
         return
     try:
-        if name == "on_failure" and hook_takes_exception(hook):
-            hook(error)
-        else:
-            hook()
-    except Exception as exc:
-        logger.exception("The %s hook of pipeline `%s` raised", name, plan.pipeline_name)
-        values = {f"hook_error_{name}": f"{type(exc).__name__}: {exc}"}
+        hook()
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
+        logger.exception("The on_cleanup hook of pipeline `%s` raised", plan.pipeline_name)
+        values = {"hook_error_on_cleanup": f"{type(exc).__name__}: {exc}"}
         metadata.log_metadata("pipeline_run", run_id, values, at=clock())
 
 
@@ -158,9 +148,15 @@ def _stop(
     status = ExecutionStatus.STOPPED if interrupted else ExecutionStatus.FAILED
     error = "interrupted (KeyboardInterrupt)" if interrupted else f"{type(exc).__name__}: {exc}"
     try:
-        logger.warning("Run interrupted: waiting for running steps (Ctrl-C again abandons them)")
-        launcher.close()
-        loop.stop()
+        if interrupted:
+            logger.warning(
+                "Run interrupted: waiting for running steps (Ctrl-C again abandons them)"
+            )
+        try:
+            launcher.close()
+        except KeyboardInterrupt:  # the second Ctrl-C: do not wait for running steps
+            launcher.close(wait=False)
+        loop.stop()  # steps still running are recorded as stopped
         loop.finalize()
     finally:
         metadata.finish_run(run_id, status=status, ended_at=clock(), error=error)

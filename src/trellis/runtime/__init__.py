@@ -10,7 +10,7 @@ from trellis.runtime._context import (
     get_step_context,
 )
 from trellis.runtime._outputs import matches, split_outputs
-from trellis.runtime._run_step import hook_takes_exception, run_step
+from trellis.runtime._run_step import error_of, hook_takes_exception, run_step
 from trellis.runtime._task import InputArtifact, StepError, StepResult, StepTask
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "StepResult",
     "StepTask",
     "current_step_context",
+    "error_of",
     "get_step_context",
     "hook_takes_exception",
     "matches",

@@ -97,7 +97,8 @@ def _context(task: StepTask) -> StepContext:
     )
 
 
-def _error(exc: BaseException) -> StepError:
+def error_of(exc: BaseException) -> StepError:
+    """A step error from an exception, with its formatted traceback."""
     return StepError(
         type=f"{type(exc).__module__}.{type(exc).__qualname__}".removeprefix("builtins."),
         message=str(exc),
@@ -111,7 +112,9 @@ def _call_hook(
 ) -> None:
     try:
         hook(*args)
-    except Exception as exc:  # a hook never hides the step's own outcome
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # a hook never hides the step's outcome, not even sys.exit
         logger.exception("The %s hook %s raised", name, getattr(hook, "__qualname__", hook))
         errors.append(f"{name}: {type(exc).__name__}: {exc}")
 
@@ -180,7 +183,7 @@ def run_step(task: StepTask) -> StepResult:
         except KeyboardInterrupt:
             raise  # the driver stops the run
         except BaseException as exc:  # SystemExit from a step is a step failure too
-            error = _error(exc)
+            error = error_of(exc)
             if task.final_attempt and task.on_failure is not None:
                 args = (exc,) if hook_takes_exception(task.on_failure) else ()
                 _call_hook("on_failure", task.on_failure, args, hook_errors)
