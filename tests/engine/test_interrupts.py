@@ -118,3 +118,60 @@ def test_sigint_awaits_running_steps_and_leaves_a_stopped_run(
         "later": ExecutionStatus.SKIPPED,
     }
     assert (tmp_path / "started.cleaned").read_text() == "cleaned"  # on_cleanup ran
+
+
+TWICE_SCRIPT = """
+import sys, time
+from pathlib import Path
+from trellis import pipeline, step
+
+@step
+def slow(n: int) -> int:
+    Path(sys.argv[1] + str(n)).write_text("started")
+    time.sleep(3)
+    return n
+
+@step
+def later(x: int) -> int:
+    return x
+
+@pipeline(max_parallelism=2)
+def abandoned() -> None:
+    later(slow(1))
+    slow(2)
+
+abandoned()
+"""
+
+
+def test_a_second_sigint_abandons_running_steps_but_records_them(
+    tmp_path: Path, trellis_home: Path
+) -> None:
+    flag = tmp_path / "started"
+    process = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(TWICE_SCRIPT), str(flag)],
+        env={**os.environ, "TRELLIS_HOME": str(trellis_home)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not all(Path(f"{flag}{n}").exists() for n in (1, 2)):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the steps never started"
+        time.sleep(0.01)
+    process.send_signal(signal.SIGINT)
+    assert process.stderr is not None
+    for line in process.stderr:  # the driver is now waiting for the running steps
+        if "Ctrl-C again abandons them" in line:
+            break
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=60)
+    assert process.returncode != 0
+    run = Client().get_pipeline("abandoned").last_run
+    assert run.status is ExecutionStatus.STOPPED
+    assert {name: s.status for name, s in run.steps.items()} == {
+        "slow": ExecutionStatus.STOPPED,
+        "slow_2": ExecutionStatus.STOPPED,
+        "later": ExecutionStatus.SKIPPED,
+    }

@@ -264,7 +264,7 @@ class RunLoop:
         self._running.clear()
 
     def _mark_one_stopped(self, node_id: str, reason: str) -> None:
-        step_run_id = self._started.pop(node_id, None)
+        step_run_id = self._started.get(node_id)
         if step_run_id is None:
             return
         self._metadata.finish_step_run(
@@ -276,6 +276,7 @@ class RunLoop:
             attempts=self._tasks[node_id].attempt,
             failed_attempts=self._attempts.get(node_id, []),
         )
+        del self._started[node_id]  # only once recorded: an interrupted stop() can repeat
         self.outcome.statuses[node_id] = ExecutionStatus.STOPPED
 
     def finalize(self) -> None:

@@ -148,18 +148,33 @@ def _stop(
     status = ExecutionStatus.STOPPED if interrupted else ExecutionStatus.FAILED
     error = "interrupted (KeyboardInterrupt)" if interrupted else f"{type(exc).__name__}: {exc}"
     try:
-        if interrupted:
-            logger.warning(
-                "Run interrupted: waiting for running steps (Ctrl-C again abandons them)"
-            )
         try:
+            if interrupted:
+                logger.warning(
+                    "Run interrupted: waiting for running steps (Ctrl-C again abandons them)"
+                )
             launcher.close()
         except KeyboardInterrupt:  # the second Ctrl-C: do not wait for running steps
-            launcher.close(wait=False)
-        loop.stop()  # steps still running are recorded as stopped
-        loop.finalize()
+            _insist(lambda: launcher.close(wait=False))
+        _insist(loop.stop)  # steps still running are recorded as stopped
+        _insist(loop.finalize)
     finally:
-        metadata.finish_run(run_id, status=status, ended_at=clock(), error=error)
+        _insist(lambda: metadata.finish_run(run_id, status=status, ended_at=clock(), error=error))
+
+
+def _insist(action: Callable[[], object]) -> None:
+    """Finish recording the end of a run even if Ctrl-C is pressed again meanwhile.
+
+    Every action passed here can be repeated: a write interrupted by Ctrl-C was
+    rolled back, and what was recorded before is not recorded twice.
+    """
+    for _ in range(10):
+        try:
+            action()
+            return
+        except KeyboardInterrupt:
+            logger.warning("Still recording the end of the run; it takes a moment")
+    action()
 
 
 def _finish(
