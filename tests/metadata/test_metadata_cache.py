@@ -92,6 +92,29 @@ def test_find_cached_step_runs(store: MetadataStore, driver: Driver) -> None:
         store.find_cached_step_runs("k", limit=-1)
 
 
+def test_find_cache_candidates_is_the_lean_hot_path(store: MetadataStore, driver: Driver) -> None:
+    run = driver.run()
+    old, old_versions = driver.complete(run.id, "t_1", driver.spec("model"), cache_key="k")
+    new, new_versions = driver.complete(
+        run.id, "t_2", driver.spec("model"), driver.spec("metrics", "metrics"), cache_key="k"
+    )
+    empty, _ = driver.complete(run.id, "t_3", cache_key="k")  # a step without outputs
+    driver.fail(run.id, "t_4", cache_key="k")
+    driver.start(run.id, "t_5", cache_key="k")  # still running
+    driver.reuse(run.id, new, "t_6", cache_key="k")
+    driver.complete(run.id, "t_7", driver.spec("model"), cache_key="k")
+    store.clear_cache(step_name="t_7", at=datetime.now(UTC))
+
+    candidates = store.find_cache_candidates("k")
+
+    assert [c.step_run_id for c in candidates] == [empty, new, old]
+    assert candidates[0].outputs == {}
+    assert dict(candidates[1].outputs) == new_versions
+    assert dict(candidates[2].outputs) == old_versions
+    assert candidates[1].ended_at == store.get_step_run(new).ended_at
+    assert store.find_cache_candidates("nope") == []
+
+
 # -- clearing ---------------------------------------------------------------------
 
 
