@@ -100,3 +100,32 @@ def test_cache_explain_unknown_step(
     run = Client().get_pipeline("summing").last_run
     assert main(["cache", "explain", run.id, "nope"]) == 3
     assert "has no step `nope`; its steps are: load, total." in capsys.readouterr().err
+
+
+FAILING_FILE = """
+from trellis import pipeline, step
+
+@step
+def divide(x: float) -> float:
+    return 1 / x
+
+@pipeline(enable_cache=False)
+def dividing(x: float = 0.0) -> None:
+    divide(x)
+"""
+
+
+def test_a_failed_run_shows_the_step_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "dividing.py"
+    path.write_text(textwrap.dedent(FAILING_FILE))
+    assert main(["run", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "return 1 / x" in err  # the step's own traceback, before the summary
+    assert err.index("ZeroDivisionError: float division by zero") < err.index("Error: Pipeline")
+    run = Client().get_pipeline("dividing").last_run
+    assert main(["runs", "show", run.id]) == 0
+    out = capsys.readouterr().out
+    assert "Traceback of step `divide` (attempt 1):" in out
+    assert "return 1 / x" in out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,7 +11,7 @@ import click
 
 from trellis.cli._build import build_command
 from trellis.cli._output import print_fields, print_table
-from trellis.exceptions import TrellisError
+from trellis.exceptions import StepFailedError, TrellisError
 
 if TYPE_CHECKING:
     from trellis.client import Client, PipelineRunView
@@ -137,6 +138,10 @@ def runs_show(run: str) -> None:
         ],
     )
     _print_steps(view)
+    for step in view.steps.values():
+        if step.traceback:
+            click.echo(f"\nTraceback of step `{step.name}` (attempt {step.attempts}):")
+            click.echo(step.traceback.rstrip())
 
 
 def _print_steps(view: PipelineRunView) -> None:
@@ -264,6 +269,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cli.main(args=argv, prog_name="trellis", standalone_mode=False)
     except TrellisError as exc:
+        cause = exc.__cause__
+        if isinstance(exc, StepFailedError) and cause is not None:
+            # the step's own traceback is what the user needs to fix it
+            click.echo("".join(traceback.format_exception(cause)).rstrip(), err=True)
         click.echo(f"Error: {exc}", err=True)
         return exc.exit_code
     except click.exceptions.Abort:
