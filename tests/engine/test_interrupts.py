@@ -69,7 +69,7 @@ from trellis import pipeline, step
 @step
 def slow(n: int) -> int:
     Path(sys.argv[1] + str(n)).write_text("started")
-    time.sleep(1.5)
+    time.sleep(float(sys.argv[2]))
     return n
 
 @step
@@ -88,78 +88,57 @@ interruptible()
 """
 
 
-def test_sigint_awaits_running_steps_and_leaves_a_stopped_run(
-    tmp_path: Path, trellis_home: Path
-) -> None:
+def _start_two_slow_steps(
+    tmp_path: Path, home: Path, seconds: float
+) -> tuple[subprocess.Popen[str], Path]:
+    """Run SIGINT_SCRIPT in a subprocess; return once both slow steps are running."""
     flag = tmp_path / "started"
     process = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(SIGINT_SCRIPT), str(flag)],
-        env={**os.environ, "TRELLIS_HOME": str(trellis_home)},
+        [sys.executable, "-c", textwrap.dedent(SIGINT_SCRIPT), str(flag), str(seconds)],
+        env={**os.environ, "TRELLIS_HOME": str(home)},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     deadline = time.monotonic() + 30
-    while not all(Path(f"{flag}{n}").exists() for n in (1, 2)):  # both running: no sleep
+    while not all(Path(f"{flag}{n}").exists() for n in (1, 2)):  # wait for the event
         assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "the step never started"
+        assert time.monotonic() < deadline, "the steps never started"
         time.sleep(0.01)
+    return process, flag
+
+
+def _statuses() -> tuple[ExecutionStatus, dict[str, ExecutionStatus]]:
+    run = Client().get_pipeline("interruptible").last_run
+    return run.status, {name: s.status for name, s in run.steps.items()}
+
+
+def test_sigint_awaits_running_steps_and_leaves_a_stopped_run(
+    tmp_path: Path, trellis_home: Path
+) -> None:
+    process, flag = _start_two_slow_steps(tmp_path, trellis_home, 1.5)
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=60)
     assert process.returncode != 0
     assert "KeyboardInterrupt" in err
-    run = Client().get_pipeline("interruptible").last_run
-    assert run.status is ExecutionStatus.STOPPED
-    assert run.error == "interrupted (KeyboardInterrupt)"
-    steps = {name: s.status for name, s in run.steps.items()}
-    assert steps == {
-        "slow": ExecutionStatus.COMPLETED,
-        "slow_2": ExecutionStatus.COMPLETED,
-        "later": ExecutionStatus.SKIPPED,
-    }
-    assert (tmp_path / "started.cleaned").read_text() == "cleaned"  # on_cleanup ran
-
-
-TWICE_SCRIPT = """
-import sys, time
-from pathlib import Path
-from trellis import pipeline, step
-
-@step
-def slow(n: int) -> int:
-    Path(sys.argv[1] + str(n)).write_text("started")
-    time.sleep(3)
-    return n
-
-@step
-def later(x: int) -> int:
-    return x
-
-@pipeline(max_parallelism=2)
-def abandoned() -> None:
-    later(slow(1))
-    slow(2)
-
-abandoned()
-"""
+    assert _statuses() == (
+        ExecutionStatus.STOPPED,
+        {
+            "slow": ExecutionStatus.COMPLETED,
+            "slow_2": ExecutionStatus.COMPLETED,
+            "later": ExecutionStatus.SKIPPED,
+        },
+    )
+    assert Client().get_pipeline("interruptible").last_run.error == (
+        "interrupted (KeyboardInterrupt)"
+    )
+    assert Path(f"{flag}.cleaned").read_text() == "cleaned"  # on_cleanup ran
 
 
 def test_a_second_sigint_abandons_running_steps_but_records_them(
     tmp_path: Path, trellis_home: Path
 ) -> None:
-    flag = tmp_path / "started"
-    process = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(TWICE_SCRIPT), str(flag)],
-        env={**os.environ, "TRELLIS_HOME": str(trellis_home)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 30
-    while not all(Path(f"{flag}{n}").exists() for n in (1, 2)):
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "the steps never started"
-        time.sleep(0.01)
+    process, flag = _start_two_slow_steps(tmp_path, trellis_home, 3)
     process.send_signal(signal.SIGINT)
     assert process.stderr is not None
     for line in process.stderr:  # the driver is now waiting for the running steps
@@ -168,10 +147,12 @@ def test_a_second_sigint_abandons_running_steps_but_records_them(
     process.send_signal(signal.SIGINT)
     process.communicate(timeout=60)
     assert process.returncode != 0
-    run = Client().get_pipeline("abandoned").last_run
-    assert run.status is ExecutionStatus.STOPPED
-    assert {name: s.status for name, s in run.steps.items()} == {
-        "slow": ExecutionStatus.STOPPED,
-        "slow_2": ExecutionStatus.STOPPED,
-        "later": ExecutionStatus.SKIPPED,
-    }
+    assert _statuses() == (
+        ExecutionStatus.STOPPED,
+        {
+            "slow": ExecutionStatus.STOPPED,
+            "slow_2": ExecutionStatus.STOPPED,
+            "later": ExecutionStatus.SKIPPED,
+        },
+    )
+    assert Path(f"{flag}.cleaned").read_text() == "cleaned"  # on_cleanup ran here too
