@@ -111,17 +111,18 @@ class StepRunView:
         record: StepRunRecord,
         io: tuple[list[StepIO], list[StepIO]],
         artifacts: ArtifactStore,
-        list_inputs: frozenset[str] = frozenset(),
         *,
         run: RunRecord,
         store: MetadataStore,
+        node: Mapping[str, Any] | None = None,
     ) -> None:
         self._record = record
         self._io = io
         self._artifacts = artifacts
-        self._list_inputs = list_inputs
         self._run = run
         self._store = store
+        #: The step's node in the run's plan JSON (list inputs, log setting, ...).
+        self._node: Mapping[str, Any] = node or {}
 
     def __repr__(self) -> str:
         return f"<StepRun {self.name!r} {self.status}>"
@@ -169,9 +170,7 @@ class StepRunView:
         if self._record.log_uri is not None:
             return self._artifacts.read_file(self._record.log_uri).decode(errors="replace")
         ran = self._record.status in (ExecutionStatus.COMPLETED, ExecutionStatus.FAILED)
-        nodes: list[dict[str, Any]] = list(self._run.plan.get("nodes", ()))
-        node = next((n for n in nodes if n["id"] == self.name), {})
-        return "" if ran and node.get("enable_step_logs", True) else None
+        return "" if ran and self._node.get("enable_step_logs", True) else None
 
     @property
     def run_metadata(self) -> dict[str, Any]:
@@ -206,7 +205,7 @@ class StepRunView:
                 ArtifactVersionView(link.artifact_version, self._artifacts, self._store)
                 for link in links
             ]
-            result[name] = views if name in self._list_inputs else views[0]
+            result[name] = views if name in self._node.get("list_inputs", ()) else views[0]
         return result
 
     @cached_property
@@ -274,18 +273,15 @@ class PipelineRunView:
         """Step runs by invocation id, in the order they were recorded (two queries)."""
         records = self._store.list_step_runs(self._record.id)
         io = self._store.get_step_io([r.id for r in records])
-        lists = {
-            node["id"]: frozenset(node.get("list_inputs", ()))
-            for node in self._record.plan.get("nodes", ())
-        }
+        nodes = {node["id"]: node for node in self._record.plan.get("nodes", ())}
         return {
             r.name: StepRunView(
                 r,
                 io.get(r.id, ([], [])),
                 self._artifacts,
-                lists.get(r.name, frozenset()),
                 run=self._record,
                 store=self._store,
+                node=nodes.get(r.name),
             )
             for r in records
         }
