@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from trellis.hashing import hash_json
-
 
 @dataclass(frozen=True, slots=True)
 class ArtifactSource:
@@ -156,45 +154,20 @@ class Plan:
     tags: tuple[str, ...] = ()
     settings: Mapping[str, Any] = field(default_factory=dict)
     externals: Mapping[str, Any] = field(default_factory=dict)
-    _downstream: Mapping[str, tuple[str, ...]] = field(
-        default_factory=dict, repr=False, compare=False
-    )
 
     def __post_init__(self) -> None:
-        downstream: dict[str, list[str]] = {node_id: [] for node_id in self.nodes}
-        for node in self.nodes.values():
-            for parent in node.upstream:
-                downstream[parent].append(node.id)
         object.__setattr__(self, "nodes", MappingProxyType(dict(self.nodes)))
         object.__setattr__(self, "parameters", MappingProxyType(dict(self.parameters)))
         object.__setattr__(self, "outputs", MappingProxyType(dict(self.outputs)))
         object.__setattr__(self, "hooks", MappingProxyType(dict(self.hooks)))
         object.__setattr__(self, "settings", MappingProxyType(dict(self.settings)))
         object.__setattr__(self, "externals", MappingProxyType(dict(self.externals)))
-        object.__setattr__(
-            self, "_downstream", MappingProxyType({k: tuple(v) for k, v in downstream.items()})
-        )
 
     def __iter__(self) -> Iterator[Node]:
         return iter(self.nodes.values())
 
     def __len__(self) -> int:
         return len(self.nodes)
-
-    def downstream(self, node_id: str) -> tuple[str, ...]:
-        """Ids of the nodes that wait directly for ``node_id``."""
-        return self._downstream[node_id]
-
-    def descendants(self, node_id: str) -> set[str]:
-        """Every node that depends, directly or not, on ``node_id``."""
-        seen: set[str] = set()
-        stack = list(self._downstream[node_id])
-        while stack:
-            current = stack.pop()
-            if current not in seen:
-                seen.add(current)
-                stack.extend(self._downstream[current])
-        return seen
 
     def to_json(self) -> dict[str, Any]:
         """The plan as JSON (recorded with the run, drawn by the dashboard)."""
@@ -207,11 +180,6 @@ class Plan:
             "settings": {k: _model_json(v) for k, v in self.settings.items()},
             "externals": {key: repr(value) for key, value in self.externals.items()},
         }
-
-    @property
-    def structural_hash(self) -> str:
-        """A hash of the plan's shape and parameters (not of step code)."""
-        return hash_json(self.to_json())
 
 
 def _model_json(value: Any) -> Any:

@@ -9,6 +9,7 @@ from trellis.runtime._context import (
     current_step_context,
     get_step_context,
 )
+from trellis.runtime._logs import StepLogBuffer, current_log_buffer
 from trellis.runtime._outputs import matches, split_outputs
 from trellis.runtime._run_step import error_of, hook_takes_exception, run_step
 from trellis.runtime._task import InputArtifact, StepError, StepResult, StepTask
@@ -19,8 +20,10 @@ __all__ = [
     "SavedArtifact",
     "StepContext",
     "StepError",
+    "StepLogBuffer",
     "StepResult",
     "StepTask",
+    "current_log_buffer",
     "current_step_context",
     "error_of",
     "get_step_context",
